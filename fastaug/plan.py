@@ -1,0 +1,219 @@
+"""RotationPlan: everything about a rotation that does not depend on the pixels.
+
+For a fixed in-plane shape, angle, order, mode, cval, reshape and prefilter, the source
+coordinates and spline weights of every output pixel are fixed. A plan computes them once
+(with SciPy's exact host-side arithmetic for the matrix and offset) and then streams any
+number of images through the batch kernel.
+"""
+import functools
+
+import numpy as np
+from scipy import special
+
+from . import _validation as v
+from .kernels import boundary, rotate as rotate_kernels
+
+
+def rotation_geometry(in_plane, angle, reshape):
+    """SciPy's ``rotate`` set-up: (matrix, offset, out_plane) computed exactly as it does.
+
+    The order of NumPy calls matters: the offset uses the same ``(2, 2) @ (2,)`` matmul, whose
+    rounding (FMA or not) decides ties in order-0 sampling.
+    """
+    c, s = special.cosdg(angle), special.sindg(angle)
+    matrix = np.array([[c, s], [-s, c]])
+    in_plane = np.asarray(in_plane)
+    if reshape:
+        iy, ix = in_plane
+        out_bounds = matrix @ [[0, 0, iy, iy], [0, ix, 0, ix]]
+        out_plane = (np.ptp(out_bounds, axis=1) + 0.5).astype(int)
+    else:
+        out_plane = in_plane
+    out_center = matrix @ ((out_plane - 1) / 2)
+    in_center = (in_plane - 1) / 2
+    offset = in_center - out_center
+    return matrix, np.ascontiguousarray(offset, dtype=np.float64), tuple(int(n) for n in out_plane)
+
+
+def prepad_width(order, mode_code, prefilter):
+    """SciPy pads by 12 before prefiltering in 'nearest' and 'grid-constant' modes."""
+    return v.PREPAD if prefilter and order > 1 and mode_code in v.PREPAD_MODES else 0
+
+
+class RotationPlan:
+    """A precomputed rotation of ``(H, W)`` planes by one angle, applied to whole batches.
+
+    Parameters
+    ----------
+    shape : tuple of 2 ints
+        In-plane input shape ``(H, W)`` (rows, columns).
+    angle : float
+        Degrees; positive is counter-clockwise with row 0 at the top (SciPy's convention).
+    reshape, order, mode, cval, prefilter
+        As in :func:`fastaug.rotate`.
+
+    Calling ``plan(images, output=None, axes=(-2, -1))`` rotates every ``(H, W)`` plane of
+    ``images`` lying in ``axes``; all other axes are batch axes, handled in one kernel call.
+    Plans are immutable, picklable, and report their memory as ``nbytes``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastaug import RotationPlan
+    >>> plan = RotationPlan((28, 28), 15, reshape=False, mode="nearest")
+    >>> plan(np.zeros((10, 28, 28), np.float32)).shape
+    (10, 28, 28)
+    """
+
+    __slots__ = ("shape", "angle", "reshape", "order", "mode", "cval", "prefilter",
+                 "out_shape", "matrix", "offset", "npad", "taps", "wy", "wx", "outside",
+                 "rows_read",
+                 "_mode_code")
+
+    def __init__(self, shape, angle, *, reshape=True, order=3, mode="constant", cval=0.0,
+                 prefilter=True):
+        shape = tuple(int(n) for n in shape)
+        if len(shape) != 2 or min(shape) < 1:
+            raise ValueError(f"shape must be two positive sizes (H, W); got {shape!r}")
+        set_ = object.__setattr__
+        set_(self, "shape", shape)
+        set_(self, "angle", v.finite_angle(angle))
+        set_(self, "reshape", bool(reshape))
+        set_(self, "order", v.spline_order(order))
+        set_(self, "_mode_code", v.mode_code(mode))
+        set_(self, "mode", mode)
+        set_(self, "cval", v.real_scalar(cval, "cval"))
+        set_(self, "prefilter", bool(prefilter))
+        matrix, offset, out_shape = rotation_geometry(shape, self.angle, self.reshape)
+        npad = prepad_width(self.order, self._mode_code, self.prefilter)
+        rows, cols = shape[0] + 2 * npad, shape[1] + 2 * npad
+        n_out = out_shape[0] * out_shape[1]
+        k = self.order + 1
+        taps = np.empty((n_out, k * k), np.int32)
+        wy = np.empty((n_out, k))
+        wx = np.empty((n_out, k))
+        outside = np.empty(n_out, np.bool_)
+        rotate_kernels.rotate_plan_taps(matrix, offset, out_shape[0], out_shape[1], rows, cols,
+                                        npad, self.order, self._mode_code, taps, wy, wx, outside)
+        # Coefficient rows any tap reads: only those need the row pass of the prefilter.
+        rows_read = np.zeros(rows, np.bool_)
+        read = taps[~outside]
+        rows_read[np.unique(read[read < rows * cols] // cols)] = True
+        for name, value in (("out_shape", out_shape), ("matrix", matrix), ("offset", offset),
+                            ("npad", npad), ("taps", taps), ("wy", wy), ("wx", wx),
+                            ("outside", outside), ("rows_read", rows_read)):
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+            set_(self, name, value)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("RotationPlan is immutable")
+
+    def __reduce__(self):
+        return (_rebuild_plan, (self.shape, self.angle, self.reshape, self.order, self.mode,
+                                self.cval, self.prefilter))
+
+    def __repr__(self):
+        return (f"RotationPlan(shape={self.shape}, angle={self.angle!r}, "
+                f"reshape={self.reshape}, order={self.order}, mode={self.mode!r}, "
+                f"cval={self.cval!r}, prefilter={self.prefilter}) -> {self.out_shape}, "
+                f"{self.nbytes} bytes")
+
+    @property
+    def nbytes(self):
+        """Bytes held by the precomputed arrays."""
+        return sum(a.nbytes for a in (self.matrix, self.offset, self.taps, self.wy, self.wx,
+                                      self.outside, self.rows_read))
+
+    @property
+    def pads_edge(self):
+        """Pre-padding repeats edge pixels ('nearest') rather than holding cval."""
+        return self._mode_code == boundary.NEAREST
+
+    @property
+    def prefilter_init(self):
+        """The kernel's prefilter code: -1 when the input is sampled directly."""
+        if self.prefilter and self.order > 1:
+            return v.PREFILTER_INIT[self._mode_code]
+        return -1
+
+    def __call__(self, images, output=None, axes=(-2, -1)):
+        arr = v.input_array(images, "images")
+        axes = v.plane_axes(axes, arr.ndim)
+        if (arr.shape[axes[0]], arr.shape[axes[1]]) != self.shape:
+            raise ValueError(f"images have plane shape {(arr.shape[axes[0]], arr.shape[axes[1]])}"
+                             f" in axes {axes}; this plan is for {self.shape}")
+        out_shape = list(arr.shape)
+        out_shape[axes[0]], out_shape[axes[1]] = self.out_shape
+        out = v.output_array(output, arr, tuple(out_shape), complex_output=arr.dtype.kind == "c")
+        if arr.dtype.kind == "c":
+            # SciPy rotates the real and imaginary parts separately, each with its part of cval.
+            imag_plan = cached_plan(self.shape, self.angle, self.reshape, self.order, self.mode,
+                                    float(np.imag(self.cval)), self.prefilter)
+            apply_plans((self,), arr.real, out.real, axes)
+            apply_plans((imag_plan,), arr.imag, out.imag, axes)
+        else:
+            apply_plans((self,), arr, out, axes)
+        return out
+
+
+def _rebuild_plan(shape, angle, reshape, order, mode, cval, prefilter):
+    return RotationPlan(shape, angle, reshape=reshape, order=order, mode=mode, cval=cval,
+                        prefilter=prefilter)
+
+
+@functools.lru_cache(maxsize=64)
+def cached_plan(shape, angle, reshape, order, mode, cval, prefilter):
+    """Plans are pure functions of their parameters, so they are shared (small LRU)."""
+    return RotationPlan(shape, angle, reshape=reshape, order=order, mode=mode, cval=cval,
+                        prefilter=prefilter)
+
+
+def _as_batch(arr, axes):
+    """View (or copy) ``arr`` as ``(B, H, W)`` with the plane of ``axes`` last."""
+    moved = np.moveaxis(arr, axes, (-2, -1))
+    return moved.reshape((-1,) + moved.shape[-2:])
+
+
+def apply_plans(plans, images, out, axes, out_index=None):
+    """Run the batch kernel: ``images`` rotated by every plan (same input side) into ``out``.
+
+    ``out_index`` (optional) maps to a ``(B, A, P)`` view of ``out``; by default ``out`` has
+    ``images``' shape with the rotated plane in ``axes`` and a single plan.
+    """
+    first = plans[0]
+    batch = v.kernel_ready(_as_batch(images, axes))
+    if out_index is None:
+        moved = np.moveaxis(out, axes, (-2, -1))
+        n_pixels = moved.shape[-2] * moved.shape[-1]
+        try:
+            target = moved.reshape((-1, 1, n_pixels), copy=False)
+        except ValueError:
+            target = None
+    else:
+        moved, target = None, out_index
+    scratch = None
+    if target is None or not target.dtype.isnative or np.shares_memory(target, batch):
+        scratch = np.empty((batch.shape[0], len(plans), first.taps.shape[0]),
+                           dtype=out.dtype.newbyteorder("="))
+    dest = scratch if scratch is not None else target
+    cast, lo, hi = v.cast_rule(dest.dtype)
+    tables = stacked_tables(plans)
+    rows_needed = np.logical_or.reduce([p.rows_read for p in plans])
+    rotate_kernels.rotate_batch(batch, first.npad, first.pads_edge, first.cval, first.order,
+                                first.prefilter_init, rows_needed, *tables, cast, lo, hi, dest)
+    if scratch is not None:
+        if out_index is not None:
+            out_index[...] = scratch
+        else:
+            moved[...] = scratch.reshape(moved.shape)
+    return out
+
+
+def stacked_tables(plans):
+    """The tap tables of several plans stacked on a leading angle axis."""
+    if len(plans) == 1:
+        p = plans[0]
+        return p.taps[None], p.wy[None], p.wx[None], p.outside[None]
+    return (np.stack([p.taps for p in plans]), np.stack([p.wy for p in plans]),
+            np.stack([p.wx for p in plans]), np.stack([p.outside for p in plans]))
