@@ -203,3 +203,8 @@ def choice(value, name, allowed):
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
     return value
+
+
+def pad_value(cval, dtype):
+    """cval as ``np.pad`` stores it in an array of ``dtype`` (SciPy pre-pads with np.pad)."""
+    return float(np.pad(np.zeros(1, dtype), 1, constant_values=cval)[0])

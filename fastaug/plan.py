@@ -200,7 +200,8 @@ def apply_plans(plans, images, out, axes, out_index=None):
     cast, lo, hi = v.cast_rule(dest.dtype)
     tables = stacked_tables(plans)
     rows_needed = np.logical_or.reduce([p.rows_read for p in plans])
-    rotate_kernels.rotate_batch(batch, first.npad, first.pads_edge, first.cval, first.order,
+    rotate_kernels.rotate_batch(batch, first.npad, first.pads_edge,
+                                v.pad_value(first.cval, batch.dtype), first.cval, first.order,
                                 first.prefilter_init, rows_needed, *tables, cast, lo, hi, dest)
     if scratch is not None:
         if out_index is not None:

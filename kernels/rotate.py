@@ -135,8 +135,11 @@ def _store_tile(values, out, b0, a, lanes, cast, lo, hi):
 
 
 @jit
-def _load_tile(images, b0, lanes, npad, pad_edge, cval, c):
+def _load_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, c):
     """Copy images[b0:b0+lanes] into tile ``c`` (float64) at offset ``npad`` on both axes.
+
+    ``pad_value`` is cval as the input dtype holds it (np.pad's cast, as SciPy pads);
+    ``cval`` itself (a double) fills the extra row.
 
     With ``npad > 0`` the pad rows are filled for the columns that
     :func:`spline_prefilter_columns` filters (edge copies for 'nearest'; cval for
@@ -164,13 +167,13 @@ def _load_tile(images, b0, lanes, npad, pad_edge, cval, c):
             if npad <= r < npad + height:
                 if not pad_edge:
                     for b in range(tile):
-                        c[r * cols + x_lo, b] = cval
-                        c[r * cols + x_hi - 1, b] = cval
+                        c[r * cols + x_lo, b] = pad_value
+                        c[r * cols + x_hi - 1, b] = pad_value
                 continue
             src = npad if r < npad else npad + height - 1
             for x in range(x_lo, x_hi):
                 for b in range(tile):
-                    c[r * cols + x, b] = c[src * cols + x, b] if pad_edge else cval
+                    c[r * cols + x, b] = c[src * cols + x, b] if pad_edge else pad_value
     for b in range(tile):
         c[rows * cols, b] = cval
 
@@ -201,11 +204,12 @@ def _fill_pad_columns(c, rows, cols, npad, width, pad_edge):
 
 
 @jit
-def _prepare_tile(images, b0, lanes, npad, pad_edge, cval, order, prefilter_init, row_needed, c):
+def _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order, prefilter_init,
+                  row_needed, c):
     """Load a tile and, for orders > 1, turn it into B-spline coefficients."""
     rows = images.shape[1] + 2 * npad
     cols = images.shape[2] + 2 * npad
-    _load_tile(images, b0, lanes, npad, pad_edge, cval, c)
+    _load_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, c)
     if prefilter_init >= 0:
         x_lo, x_hi = _filtered_columns(npad, images.shape[2], pad_edge)
         spline_prefilter_columns(c, rows, cols, x_lo, x_hi, order, prefilter_init)
@@ -243,13 +247,14 @@ def _gather_tile(c, taps, wy, wx, outside, order, cval, values):
 
 
 @jit(parallel=True)
-def rotate_batch(images, npad, pad_edge, cval, order, prefilter_init, row_needed,
+def rotate_batch(images, npad, pad_edge, pad_value, cval, order, prefilter_init, row_needed,
                  taps, wy, wx, outside, cast, lo, hi, out):
     """Rotate a batch by one or more angles sharing one input plane.
 
     images: ``(B, H, W)`` any real dtype, any strides, read only.
     taps/wy/wx/outside: the tap tables of ``A`` angles stacked on a leading axis;
     row_needed: bool ``(H + 2 npad,)``, rows any of them reads.
+    pad_value: the pre-pad value (cval cast to the input dtype) for 'grid-constant'.
     prefilter_init: -1 for none, else the spline prefilter's boundary family.
     out: ``(B, A, P)`` any real dtype and strides; never aliases ``images``.
     """
@@ -263,7 +268,7 @@ def rotate_batch(images, npad, pad_edge, cval, order, prefilter_init, row_needed
         lanes = min(tile, n_images - b0)
         c = np.empty((rows * cols + 1, tile))
         values = np.empty((taps.shape[1], tile))
-        _prepare_tile(images, b0, lanes, npad, pad_edge, cval, order, prefilter_init,
+        _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order, prefilter_init,
                       row_needed, c)
         for a in range(taps.shape[0]):
             _gather_tile(c, taps[a], wy[a], wx[a], outside[a], order, cval, values)
@@ -271,7 +276,7 @@ def rotate_batch(images, npad, pad_edge, cval, order, prefilter_init, row_needed
 
 
 @jit(parallel=True)
-def rotate_each_batch(images, matrices, offsets, npad, pad_edge, cval, order, mode,
+def rotate_each_batch(images, matrices, offsets, npad, pad_edge, pad_value, cval, order, mode,
                       prefilter_init, cast, lo, hi, out):
     """Rotate image ``b`` by its own ``matrices[b]``, ``offsets[b]`` (shape kept).
 
@@ -297,6 +302,7 @@ def rotate_each_batch(images, matrices, offsets, npad, pad_edge, cval, order, mo
                 p = oy * width + ox
                 outside[p] = _pixel_taps(matrices[b], offsets[b], float(oy), float(ox), rows,
                                          cols, npad, order, mode, taps[p], wy[p], wx[p], ws)
-        _prepare_tile(images, b, 1, npad, pad_edge, cval, order, prefilter_init, row_needed, c)
+        _prepare_tile(images, b, 1, npad, pad_edge, pad_value, cval, order, prefilter_init,
+                      row_needed, c)
         _gather_tile(c, taps, wy, wx, outside, order, cval, values)
         _store_tile(values, out, b, 0, 1, cast, lo, hi)
