@@ -164,11 +164,15 @@ def test_reflect_prefilter_is_the_fixed_one():
     for order in range(1, 6):
         total = fastaug.rotate(a, 30, reshape=False, mode="reflect", cval=0.5, order=order).sum()
         assert abs(total - 300.0) < 1e-9, (order, total)
-    impulse = np.zeros((5, 5))
-    impulse[2, 2] = 1
-    for order in (2, 3, 4, 5):
-        out = fastaug.rotate(impulse, 90, order=order, mode="reflect")
-        np.testing.assert_allclose(out, out[::-1, ::-1], atol=1e-15)
+    # The 1-D filter of an impulse, order 5: symmetric (1.17 gives 0.321626 ... 0.321521).
+    from fastaug.kernels import spline
+
+    line = np.zeros((5, 1))
+    line[2] = 1
+    spline.spline_prefilter_columns(line, 5, 1, 0, 1, 5, spline.INIT_REFLECT)
+    np.testing.assert_allclose(line[:, 0], [0.321519, -1.197468, 2.751899, -1.197468, 0.321519],
+                               atol=1e-6)
+    np.testing.assert_allclose(line[:, 0], line[::-1, 0], rtol=1e-12)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
