@@ -108,8 +108,8 @@ def plane_axes(axes, ndim):
         raise ValueError(f"axes should contain only integer values; got {tuple(axes)!r}")
     axes = [int(ax) + ndim if ax < 0 else int(ax) for ax in axes]
     if not all(0 <= ax < ndim for ax in axes):
-        raise ValueError(f"invalid rotation plane specified: axes {tuple(axes)!r} for an "
-                         f"array of {ndim} dimensions")
+        raise ValueError(f"invalid rotation plane specified: axes must lie in -{ndim}..{ndim - 1} "
+                         f"for a {ndim}-D array; got {tuple(axes)!r}")
     if axes[0] == axes[1]:
         raise ValueError(f"invalid rotation plane specified: axes must be two different "
                          f"axes; got {tuple(axes)!r}")
@@ -152,7 +152,7 @@ def kernel_ready(arr):
 def output_array(output, input, shape, complex_output=False):
     """SciPy's ``_get_output``: None -> input dtype; a dtype -> new array; an array -> checked."""
     if output is None:
-        dtype = input.dtype
+        dtype = np.dtype(input.dtype.name)  # by name, as SciPy: native byte order
         if complex_output:
             dtype = np.promote_types(dtype, np.complex64)
         return np.zeros(shape, dtype=dtype)

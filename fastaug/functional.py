@@ -56,6 +56,7 @@ def rotate_each(images, angles, *, order=3, mode="nearest", cval=0.0, prefilter=
     cval = v.real_scalar(cval, "cval")
     out = v.output_array(out, arr, arr.shape)
     planes, channels = _planes_first(v.kernel_ready(arr))
+    planes = np.ascontiguousarray(planes)
     height, width = planes.shape[1:]
     if channels:
         angles = np.repeat(angles, channels)

@@ -170,9 +170,12 @@ def cached_plan(shape, angle, reshape, order, mode, cval, prefilter):
 
 
 def _as_batch(arr, axes):
-    """View (or copy) ``arr`` as ``(B, H, W)`` with the plane of ``axes`` last."""
+    """``arr`` as a C-contiguous ``(B, H, W)`` with the plane of ``axes`` last.
+
+    A copy only for other layouts: one memory layout keeps the kernel fast and compiled once.
+    """
     moved = np.moveaxis(arr, axes, (-2, -1))
-    return moved.reshape((-1,) + moved.shape[-2:])
+    return np.ascontiguousarray(moved.reshape((-1,) + moved.shape[-2:]))
 
 
 def apply_plans(plans, images, out, axes, out_index=None):

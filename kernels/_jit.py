@@ -1,13 +1,19 @@
 """The one JIT policy every kernel uses.
 
-* ``cache``: compiled machine code is kept on disk (``__pycache__`` beside the sources, or
-  ``NUMBA_CACHE_DIR``) so a second process skips compilation. ``FASTAUG_JIT_CACHE=0`` turns
-  it off.
+* ``cache``: compiled machine code is kept on disk so a second process skips compilation
+  (``FASTAUG_JIT_CACHE=0`` turns it off). The cache folder is named by a digest of all kernel
+  sources: Numba checks only the timestamp of the file holding each function, so code that
+  inlined a helper from another kernel module could otherwise be reused after that helper
+  changed. Folder: ``$FASTAUG_CACHE_DIR`` or ``$XDG_CACHE_HOME/fastaug`` (``~/.cache/fastaug``),
+  then ``numba-<digest>``.
 * ``fastmath``: a named, empty set. Exactness against SciPy needs IEEE semantics: no
   reassociation and no FMA contraction, which any fast-math flag would allow.
 * ``parallel``: per kernel, ``prange`` over independent work only.
 """
+import hashlib
 import os
+import sys
+from pathlib import Path
 
 import numba
 
@@ -17,11 +23,33 @@ EXACT_FASTMATH = frozenset()
 CACHE = os.environ.get("FASTAUG_JIT_CACHE", "1") != "0"
 
 
+def _cache_dir():
+    sources = sorted(Path(__file__).parent.glob("*.py"))
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(f"{numba.__version__} {sys.version_info[:2]}".encode())
+    root = os.environ.get("FASTAUG_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "fastaug")
+    return os.path.join(root, f"numba-{digest.hexdigest()[:16]}")
+
+
+CACHE_DIR = _cache_dir() if CACHE else None
+
+
 def jit(func=None, *, parallel=False):
     """``numba.njit`` with fastaug's policy (cache, no fast-math); ``parallel`` per kernel."""
     options = dict(cache=CACHE, fastmath=set(EXACT_FASTMATH), parallel=parallel, nogil=True)
 
     def wrap(f):
-        return numba.njit(**options)(f)
+        # Numba picks a function's cache folder when it is decorated: point it at ours for
+        # that moment only, leaving other libraries' caching as configured.
+        saved = numba.config.CACHE_DIR
+        numba.config.CACHE_DIR = CACHE_DIR or saved
+        try:
+            return numba.njit(**options)(f)
+        finally:
+            numba.config.CACHE_DIR = saved
 
     return wrap(func) if func is not None else wrap

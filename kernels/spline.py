@@ -91,7 +91,7 @@ def _causal_init(c, first, step, n, z, init, lanes, save):
     """Initialise c[first] for the causal pass on the line c[first + k*step], k < n."""
     last = first + (n - 1) * step
     if init == INIT_MIRROR:
-        z_n_1 = math.pow(z, n - 1)
+        z_n_1 = math.pow(z, float(n - 1))  # a float exponent: C pow, not LLVM powi
         for b in range(lanes):
             c[first, b] = c[first, b] + z_n_1 * c[last, b]
         z_i = z
@@ -113,7 +113,7 @@ def _causal_init(c, first, step, n, z, init, lanes, save):
         for b in range(lanes):
             c[first, b] /= 1 - z_i
     else:  # INIT_REFLECT, SciPy >= 1.18 (no aliasing of c[0])
-        z_n = math.pow(z, n)
+        z_n = math.pow(z, float(n))  # a float exponent: C pow, not LLVM powi
         for b in range(lanes):
             save[b] = c[first, b]
             c[first, b] = c[first, b] + z_n * c[last, b]
