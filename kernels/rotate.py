@@ -32,6 +32,9 @@ from .spline import spline_prefilter_columns, spline_prefilter_rows, spline_weig
 #: Images per tile: 64 float64 lanes keep a 52x52 padded tile (1.4 MB) inside L2.
 TILE = 64
 
+#: Output pixels stored per block (see _store_tile).
+STORE_BLOCK = 32
+
 # How a double is stored into the output element type (SciPy's CASE_INTERP_OUT*).
 CAST_FLOAT = 0
 CAST_UNSIGNED = 1
@@ -111,27 +114,31 @@ def _store_tile(values, out, b0, a, lanes, cast, lo, hi):
     C's truncating conversion. Each image's row of ``out`` is written in order.
     """
     n_pixels = values.shape[0]
-    for b in range(lanes):
-        dest = out[b0 + b, a]
-        if cast == CAST_FLOAT:
-            for p in range(n_pixels):
-                dest[p] = values[p, b]
-        elif cast == CAST_UNSIGNED:
-            for p in range(n_pixels):
-                t = values[p, b]
-                t = t + 0.5 if t > 0 else 0.0
-                t = hi if t > hi else t
-                dest[p] = 0.0 if t < 0 else t
-        elif cast == CAST_SIGNED:
-            for p in range(n_pixels):
-                t = values[p, b]
-                t = t + 0.5 if t > 0 else t - 0.5
-                t = hi if t > hi else t
-                dest[p] = lo if t < lo else t
-        else:
-            for p in range(n_pixels):
-                t = values[p, b]
-                dest[p] = t >= 1.0 or t <= -1.0
+    # Blocks of pixels keep both the reads (values rows) and the writes (one cache line of
+    # each image's output row) in L1.
+    for p0 in range(0, n_pixels, STORE_BLOCK):
+        p1 = min(p0 + STORE_BLOCK, n_pixels)
+        for b in range(lanes):
+            dest = out[b0 + b, a]
+            if cast == CAST_FLOAT:
+                for p in range(p0, p1):
+                    dest[p] = values[p, b]
+            elif cast == CAST_UNSIGNED:
+                for p in range(p0, p1):
+                    t = values[p, b]
+                    t = t + 0.5 if t > 0 else 0.0
+                    t = hi if t > hi else t
+                    dest[p] = 0.0 if t < 0 else t
+            elif cast == CAST_SIGNED:
+                for p in range(p0, p1):
+                    t = values[p, b]
+                    t = t + 0.5 if t > 0 else t - 0.5
+                    t = hi if t > hi else t
+                    dest[p] = lo if t < lo else t
+            else:
+                for p in range(p0, p1):
+                    t = values[p, b]
+                    dest[p] = t >= 1.0 or t <= -1.0
 
 
 @jit
@@ -151,16 +158,14 @@ def _load_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, c):
     cols = width + 2 * npad
     rows = height + 2 * npad
     tile = c.shape[1]
-    for b in range(lanes):
-        for y in range(height):
-            base = (y + npad) * cols + npad
-            for x in range(width):
-                c[base + x, b] = images[b0 + b, y, x]
     for y in range(height):
         base = (y + npad) * cols + npad
         for x in range(width):
+            row = c[base + x]
+            for b in range(lanes):
+                row[b] = images[b0 + b, y, x]
             for b in range(lanes, tile):
-                c[base + x, b] = 0.0
+                row[b] = 0.0
     if npad > 0:
         x_lo, x_hi = _filtered_columns(npad, width, pad_edge)
         for r in range(rows):
