@@ -1,0 +1,222 @@
+"""End-to-end tests of the command line on generated IDX files (and real MNIST in CI)."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from fastaug import cli, io as fio, jobs
+from idx_fixtures import NAMES, idx_bytes, write_dataset
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    folder = tmp_path / "data"
+    arrays = write_dataset(folder)
+    return folder, arrays
+
+
+def run(*args):
+    return cli.main([str(a) for a in args])
+
+
+@pytest.mark.parametrize("layout", ["interleaved", "blocked"])
+@pytest.mark.parametrize("dtype", ["float32", "uint8"])
+def test_augment_loses_nothing(data_dir, tmp_path, layout, dtype, capsys):
+    folder, arrays = data_dir
+    out = tmp_path / "out.npz"
+    assert run("augment", "--angles", "15,-15", "--data", folder, "--out", out, "--layout",
+               layout, "--dtype", dtype) == 0
+    summary = capsys.readouterr().out
+    assert re.search(r"wrote 120 samples .* MB to .*out\.npz in [\d.]+ s \([\d,]+ images/s\)",
+                     summary)
+    data = np.load(out)
+    images, labels, src, angle = (data[k] for k in ("images", "labels", "source_index",
+                                                    "angle"))
+    source = arrays[NAMES[0]]
+    source = source.astype(np.float32) / np.float32(255) if dtype == "float32" else source
+    assert images.shape == (40 * 3, 28, 28) and images.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(labels, arrays[NAMES[1]][src])
+    assert sorted(np.bincount(src)) == [3] * 40
+    for k in np.flatnonzero(angle == 0):
+        assert images[k].tobytes() == source[src[k]].tobytes()
+    rng = np.random.default_rng(0)
+    for k in rng.choice(np.flatnonzero(angle != 0), 20, replace=False):
+        expected = ndimage.rotate(source[src[k]], float(angle[k]), reshape=False,
+                                  mode="nearest")
+        np.testing.assert_array_equal(images[k], expected)
+    order = [0.0, 15.0, -15.0]
+    expected_angles = np.tile(order, 40) if layout == "interleaved" else np.repeat(order, 40)
+    np.testing.assert_array_equal(angle, expected_angles)
+
+
+def test_npy_output_info_verify_and_preview(data_dir, tmp_path, capsys):
+    folder, _ = data_dir
+    out, png = tmp_path / "aug.npy", tmp_path / "aug.png"
+    assert run("augment", "--angles=-10,10", "--data", folder, "--out", out, "--preview", png,
+               "--no-original", "--order", "1", "--quiet") == 0
+    assert capsys.readouterr().out == ""
+    for suffix in (".npy", ".labels.npy", ".source_index.npy", ".angle.npy", ".meta.json"):
+        assert (tmp_path / f"aug{suffix}").is_file()
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert np.load(out).shape == (80, 28, 28)
+    assert run("info", out) == 0
+    text = capsys.readouterr().out
+    assert "(80, 28, 28)" in text and "angles [-10.0, 10.0]" in text
+    assert run("verify", out, "--samples", "10", "--data", folder) == 0
+    assert capsys.readouterr().out.startswith("OK: 10 rotated samples")
+    images = np.load(out, mmap_mode="r+")
+    images[3] += 0.25  # tamper with one rotated sample
+    images.flush()
+    del images
+    assert run("verify", out, "--samples", "80", "--data", folder) == 1
+    assert capsys.readouterr().out.startswith("FAILED")
+    assert not list(tmp_path.glob(".*tmp"))
+
+
+def test_refuses_to_overwrite(data_dir, tmp_path, capsys):
+    folder, _ = data_dir
+    out = tmp_path / "o.npz"
+    out.write_bytes(b"precious")
+    assert run("augment", "--angles", "15", "--data", folder, "--out", out) == 1
+    assert "exists; pass --force" in capsys.readouterr().err
+    assert out.read_bytes() == b"precious"
+    assert run("augment", "--angles", "15", "--data", folder, "--out", out, "--force",
+               "--quiet") == 0
+    assert np.load(out)["images"].shape == (80, 28, 28)
+
+
+@pytest.mark.parametrize("angles", ["15,,x", "nan", "15,inf", "", "abc"])
+def test_bad_angles_are_usage_errors(angles, capsys):
+    with pytest.raises(SystemExit) as info:
+        run("augment", "--angles", angles)
+    assert info.value.code == 2
+    assert "expected comma-separated finite numbers" in capsys.readouterr().err or angles
+
+
+@pytest.mark.parametrize("argv", [["augment"], ["augment", "--angles", "1", "--order", "7"],
+                                  ["augment", "--angles", "1", "--mode", "edge"],
+                                  ["augment", "--angles", "1", "--limit", "0"], ["bogus"]])
+def test_bad_arguments_exit_2(argv):
+    with pytest.raises(SystemExit) as info:
+        run(*argv)
+    assert info.value.code == 2
+
+
+def _corrupt(folder, how):
+    path = folder / NAMES[0]
+    payload = idx_bytes(np.zeros((40, 28, 28), np.uint8))
+    if how == "truncated payload":
+        path.write_bytes(__import__("gzip").compress(payload[:-100]))
+    elif how == "bad magic":
+        path.write_bytes(__import__("gzip").compress(b"\x01\x02" + payload[2:]))
+    elif how == "truncated gzip":
+        path.write_bytes(path.read_bytes()[:200])
+    elif how == "label count":
+        (folder / NAMES[1]).write_bytes(__import__("gzip").compress(
+            idx_bytes(np.zeros(39, np.uint8))))
+
+
+@pytest.mark.parametrize("how,message", [("truncated payload", "payload truncated"),
+                                         ("bad magic", "bad magic number"),
+                                         ("truncated gzip", "corrupt or truncated gzip"),
+                                         ("label count", "39 labels for 40 images")])
+def test_corrupt_files_give_clear_errors(data_dir, tmp_path, how, message, capsys):
+    folder, _ = data_dir
+    _corrupt(folder, how)
+    out = tmp_path / "o.npz"
+    assert run("augment", "--angles", "15", "--data", folder, "--out", out) == 1
+    err = capsys.readouterr().err
+    assert message in err and "idx" in err and "Traceback" not in err
+    assert not out.exists() and not list(tmp_path.glob(".*tmp"))
+
+
+def test_missing_data_lists_every_place(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FASTAUG_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    from fastaug import datasets
+
+    real = datasets.DATASETS["mnist"]
+    # No network in tests: the only mirror is a closed port on this machine.
+    monkeypatch.setitem(datasets.DATASETS, "mnist", datasets.DatasetSpec(
+        "mnist", ("http://127.0.0.1:9/",), *real.files()))
+    assert run("augment", "--angles", "15") == 1
+    err = capsys.readouterr().err
+    assert "FASTAUG_DATA" in err and "cache" in err and "download" in err and "Fix:" in err
+
+
+def test_unwritable_directory(data_dir, capsys):
+    folder, _ = data_dir
+    for out in ("/proc/fastaug-out.npz", "/nonexistent-dir/out.npz"):
+        assert run("augment", "--angles", "15", "--data", folder, "--out", out) == 1
+        err = capsys.readouterr().err
+        assert "error:" in err and ("cannot write" in err or "does not exist" in err)
+
+
+def test_full_disk_leaves_nothing(data_dir, tmp_path, monkeypatch, capsys):
+    folder, _ = data_dir
+
+    def no_space(path, arrays):
+        with open(path, "wb") as fh:
+            fh.write(b"x" * 1000)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fio, "write_npz", no_space)
+    out = tmp_path / "o.npz"
+    assert run("augment", "--angles", "15", "--data", folder, "--out", out) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [folder]
+
+
+def test_sigint_mid_write_leaves_nothing(tmp_path):
+    folder = tmp_path / "big"
+    write_dataset(folder, n_train=30000, n_test=10)
+    out = tmp_path / "o.npz"
+    proc = subprocess.Popen([sys.executable, "-m", "fastaug", "augment", "--angles",
+                             "15,-15,30,-30,45", "--order", "5", "--data", str(folder), "--out",
+                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    deadline = time.time() + 120
+    while not list(tmp_path.glob(".o.npz.*.tmp")) and time.time() < deadline \
+            and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, proc.communicate()
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert not out.exists() and not list(tmp_path.glob(".o.npz*"))
+
+
+def test_every_subcommand_has_help_and_is_in_readme():
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    readme = README.read_text()
+    for name, subparser in sub.choices.items():
+        help_text = subparser.format_help()
+        assert "examples:" in help_text and subparser.description
+        assert f"fastaug {name}" in readme, f"README does not show 'fastaug {name}'"
+
+
+def test_module_entry_point_and_version():
+    done = subprocess.run([sys.executable, "-m", "fastaug", "--version"], capture_output=True,
+                          text=True)
+    assert done.returncode == 0 and done.stdout.startswith("fastaug ")
+
+
+def test_real_mnist_end_to_end(mnist_dir, tmp_path, capsys):
+    out = tmp_path / "mnist.npz"
+    assert run("augment", "--angles", "15,-15", "--limit", "2000", "--out", out) == 0
+    assert "wrote 6,000 samples" in capsys.readouterr().out
+    assert run("verify", out, "--samples", "50") == 0
+    result = jobs.verify(out, 50)
+    assert result.ok and result.checked == 50 and result.max_error == 0.0
