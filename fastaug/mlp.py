@@ -1,0 +1,232 @@
+"""A small MLP on Numba kernels: the source script's network, same maths, fast.
+
+ReLU hidden layers, softmax + cross-entropy (``-sum(t * log(y + 1e-7)) / batch``), plain
+SGD, weights ``weight_init_std * randn``. With ``seed=None`` the weights come from NumPy's
+global random state in the source's order (W1, W2, ...), so ``np.random.seed(s); MLP()``
+starts exactly where the source's network does.
+"""
+import contextlib
+
+import numpy as np
+
+from .kernels import mlp as kernels
+
+
+class _Params(dict):
+    """``W1, b1, ...`` as views of the flat buffer; assigning copies into the buffer."""
+
+    def __setitem__(self, key, value):
+        if key not in self:
+            raise KeyError(f"no parameter {key!r}; have {', '.join(self)}")
+        target = dict.__getitem__(self, key)
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(f"{key} must have shape {target.shape}; got {value.shape}")
+        target[...] = value
+
+
+def _blas_single_thread():
+    """Small products: BLAS threads inside the step loop only cost (oversubscription)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-style stacks
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+class MLP:
+    """Multi-layer perceptron with ReLU hidden layers and a softmax output.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths, input first (default ``(784, 200, 200, 10)``).
+    weight_init_std : float
+        Standard deviation of the initial weights (biases start at 0).
+    seed : int or None
+        Seed of a private generator; None draws from NumPy's global state (the source's way).
+    dtype : float64 or float32
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastaug.mlp import MLP
+    >>> np.random.seed(0)
+    >>> net = MLP((4, 8, 3))
+    >>> x, t = np.random.rand(5, 4), np.array([0, 1, 2, 1, 0])
+    >>> loss = net.step(x, t, lr=0.1)
+    >>> round(float(loss), 3)
+    1.099
+    """
+
+    def __init__(self, sizes=(784, 200, 200, 10), weight_init_std=0.01, seed=None,
+                 dtype=np.float64):
+        sizes = tuple(int(s) for s in sizes)
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"sizes must be at least two positive layer widths; got {sizes}")
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"dtype must be float32 or float64; got {self.dtype}")
+        if not np.isfinite(weight_init_std) or weight_init_std < 0:
+            raise ValueError(f"weight_init_std must be finite and >= 0; got {weight_init_std}")
+        self.sizes = np.asarray(sizes, np.int64)
+        counts = [sizes[i] * sizes[i + 1] + sizes[i + 1] for i in range(len(sizes) - 1)]
+        self.offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        self._flat = np.zeros(sum(counts), self.dtype)
+        self._grads = np.zeros_like(self._flat)
+        self.params = _Params()
+        rng = np.random.default_rng(seed) if seed is not None else None
+        for i in range(len(sizes) - 1):
+            w, b = kernels._weights(self._flat, self.offsets, self.sizes, i)
+            draw = rng.standard_normal if rng is not None else np.random.randn
+            w[...] = weight_init_std * (draw((sizes[i], sizes[i + 1])) if rng is not None
+                                        else draw(sizes[i], sizes[i + 1]))
+            dict.__setitem__(self.params, f"W{i + 1}", w)
+            dict.__setitem__(self.params, f"b{i + 1}", b)
+
+    def __repr__(self):
+        return f"MLP(sizes={tuple(self.sizes.tolist())}, dtype={self.dtype.name})"
+
+    def copy(self):
+        """An independent network with the same weights."""
+        clone = MLP(tuple(self.sizes.tolist()), weight_init_std=0.0, seed=0, dtype=self.dtype)
+        clone._flat[...] = self._flat
+        return clone
+
+    def __deepcopy__(self, memo):
+        return self.copy()
+
+    # ---------------------------------------------------------------- validation
+    def _inputs(self, x):
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.sizes[0]:
+            raise ValueError(f"x must have shape (batch, {self.sizes[0]}); got {x.shape}")
+        if x.dtype.kind not in "biuf":
+            raise ValueError(f"x must be numeric; got dtype {x.dtype}")
+        x = np.ascontiguousarray(x, dtype=self.dtype)
+        if not np.isfinite(x).all():
+            raise ValueError("x contains NaN or infinite values")
+        return x
+
+    def _targets(self, t, batch):
+        t = np.asarray(t)
+        classes = int(self.sizes[-1])
+        if t.ndim == 1:
+            if t.shape[0] != batch:
+                raise ValueError(f"t has {t.shape[0]} labels for {batch} inputs")
+            if t.dtype.kind not in "iu" or t.size and (t.min() < 0 or t.max() >= classes):
+                raise ValueError(f"integer labels must lie in 0..{classes - 1}")
+            one_hot = np.zeros((batch, classes), self.dtype)
+            one_hot[np.arange(batch), t] = 1
+            return one_hot
+        if t.ndim == 2 and t.shape == (batch, classes):
+            return np.ascontiguousarray(t, dtype=self.dtype)
+        raise ValueError(f"t must be ({batch},) integer labels or ({batch}, {classes}) one-hot;"
+                         f" got shape {t.shape}")
+
+    @staticmethod
+    def _lr(lr):
+        if not np.isfinite(lr) or lr <= 0:
+            raise ValueError(f"lr must be a positive finite number; got {lr}")
+        return float(lr)
+
+    # ---------------------------------------------------------------- maths
+    def forward(self, x):
+        """Softmax probabilities, shape (batch, classes)."""
+        return kernels.mlp_forward(self._flat, self.offsets, self.sizes, self._inputs(x))
+
+    def predict(self, x):
+        """Predicted class of each input."""
+        return self.forward(x).argmax(axis=1)
+
+    def accuracy(self, x, t):
+        t = np.asarray(t)
+        labels = t.argmax(axis=1) if t.ndim == 2 else t
+        return float(np.mean(self.predict(x) == labels))
+
+    def loss(self, x, t):
+        """Cross-entropy of the batch (no update)."""
+        x = self._inputs(x)
+        return float(kernels.mlp_loss_grad(self._flat, self.offsets, self.sizes, x,
+                                           self._targets(t, len(x)), np.empty_like(self._grads)))
+
+    def gradient(self, x, t):
+        """Gradients as a dict like ``params``."""
+        x = self._inputs(x)
+        grads = np.zeros_like(self._flat)
+        kernels.mlp_loss_grad(self._flat, self.offsets, self.sizes, x, self._targets(t, len(x)),
+                              grads)
+        return {f"{k}{i + 1}": part for i in range(len(self.sizes) - 1)
+                for k, part in zip("Wb", kernels._weights(grads, self.offsets, self.sizes, i))}
+
+    def step(self, x, t, lr):
+        """One SGD step; returns the loss before the update."""
+        return float(self._steps(self._inputs(x), t, self._lr(lr), 1)[0])
+
+    def _steps(self, x, t, lr, steps):
+        losses = np.empty(steps)
+        # Many steps on a small fixed batch: carry x @ W1 through the Gram matrix.
+        kernel = kernels.mlp_sgd_steps_fixed_batch if steps > 1 and len(x) < self.sizes[0] \
+            else kernels.mlp_sgd_steps
+        with _blas_single_thread():
+            kernel(self._flat, self.offsets, self.sizes, x, self._targets(t, len(x)),
+                   self.dtype.type(lr), losses, self._grads)
+        return losses
+
+    def fit(self, x, t, *, steps=None, epochs=None, batch_size=None, lr, callback=None,
+            seed=None):
+        """Train; returns the loss of every step (before its update).
+
+        ``steps``: full-batch steps on ``(x, t)`` (the source's fixed-batch loop).
+        ``epochs`` with ``batch_size``: shuffled mini-batches (``seed`` for the shuffle).
+        ``callback(step, loss)`` is called after every step when given (slower).
+        """
+        x = self._inputs(x)
+        lr = self._lr(lr)
+        targets = self._targets(t, len(x))
+        if (steps is None) == (epochs is None):
+            raise ValueError("give exactly one of steps and epochs")
+        if steps is not None:
+            if steps < 1:
+                raise ValueError(f"steps must be >= 1; got {steps}")
+            if callback is None:
+                return self._steps(x, targets, lr, int(steps))
+            return np.array([self._callback_step(x, targets, lr, k, callback)
+                             for k in range(int(steps))])
+        if epochs < 1 or batch_size is None or batch_size < 1:
+            raise ValueError("epochs and batch_size must be >= 1")
+        rng = np.random.default_rng(seed)
+        losses = []
+        for _ in range(int(epochs)):
+            order = rng.permutation(len(x))
+            for k in range(0, len(x), batch_size):
+                idx = order[k:k + batch_size]
+                if callback is None:
+                    losses.append(self._steps(x[idx], targets[idx], lr, 1)[0])
+                else:
+                    losses.append(self._callback_step(x[idx], targets[idx], lr, len(losses),
+                                                      callback))
+        return np.array(losses)
+
+    def _callback_step(self, x, targets, lr, k, callback):
+        loss = self._steps(x, targets, lr, 1)[0]
+        callback(k, loss)
+        return loss
+
+    # ---------------------------------------------------------------- files
+    def save(self, path):
+        """Parameters and sizes to an ``.npz`` (written atomically)."""
+        from .io import atomic_path
+
+        with atomic_path(path, force=True) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, sizes=self.sizes, **dict(self.params.items()))
+
+    @classmethod
+    def load(cls, path):
+        with np.load(path, allow_pickle=False) as data:
+            net = cls(tuple(data["sizes"].tolist()), weight_init_std=0.0,
+                      dtype=data["W1"].dtype, seed=0)
+            for key in net.params:
+                net.params[key] = data[key]
+        return net

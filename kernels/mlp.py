@@ -1,0 +1,168 @@
+"""Multi-layer perceptron: ReLU hidden layers, softmax + cross-entropy, plain SGD.
+
+Parameters live in one flat buffer (float32 or float64): layer ``l`` holds ``W`` (shape
+``(sizes[l], sizes[l + 1])``, C order) at ``offsets[l]`` followed by ``b``. Gradients use the
+same layout, so an SGD update is one pass over the buffer. Matrix products go through
+``np.dot`` (BLAS); everything else is fused loops without temporaries.
+
+The loss is the source's ``-sum(t * log(y + 1e-7)) / batch`` with one-hot ``t``.
+"""
+import math
+
+import numpy as np
+
+from ._jit import jit
+
+
+@jit
+def _weights(params, offsets, sizes, layer):
+    n_in, n_out = sizes[layer], sizes[layer + 1]
+    start = offsets[layer]
+    w = params[start:start + n_in * n_out].reshape((n_in, n_out))
+    b = params[start + n_in * n_out:start + n_in * n_out + n_out]
+    return w, b
+
+
+@jit
+def _affine(h, w, b, relu):
+    """``h @ w + b`` (then ReLU if ``relu``) into a new array."""
+    z = np.dot(h, w)
+    for r in range(z.shape[0]):
+        for c in range(z.shape[1]):
+            v = z[r, c] + b[c]
+            z[r, c] = v if not relu or v > 0 else 0.0
+    return z
+
+
+@jit
+def mlp_forward(params, offsets, sizes, x):
+    """Softmax probabilities ``(batch, sizes[-1])`` for inputs ``x`` ``(batch, sizes[0])``."""
+    n_layers = len(sizes) - 1
+    h = x
+    for layer in range(n_layers):
+        w, b = _weights(params, offsets, sizes, layer)
+        h = _affine(h, w, b, layer < n_layers - 1)
+    _softmax_rows(h)
+    return h
+
+
+@jit
+def _softmax_rows(z):
+    """In place, as the source: subtract the row max, exponentiate, divide by the sum."""
+    for r in range(z.shape[0]):
+        top = z[r, 0]
+        for c in range(1, z.shape[1]):
+            top = max(top, z[r, c])
+        total = 0.0
+        for c in range(z.shape[1]):
+            e = math.exp(z[r, c] - top)
+            z[r, c] = e
+            total += e
+        for c in range(z.shape[1]):
+            z[r, c] = z[r, c] / total
+
+
+@jit
+def _loss_grad_tail(params, offsets, sizes, x, z_first, t, grads, first_weight_grad, d_first):
+    """Loss and gradients, given the first layer's ``x @ W1`` (``z_first``, overwritten).
+
+    Writes every gradient into ``grads`` except W1's when ``first_weight_grad`` is False, and
+    the gradient with respect to the first layer's pre-activation into ``d_first``.
+    """
+    n_layers = len(sizes) - 1
+    batch = x.shape[0]
+    _, b_first = _weights(params, offsets, sizes, 0)
+    relu_first = n_layers > 1
+    for r in range(batch):
+        for c in range(z_first.shape[1]):
+            v = z_first[r, c] + b_first[c]
+            z_first[r, c] = v if not relu_first or v > 0 else 0.0
+    hs = [x, z_first]
+    h = z_first
+    for layer in range(1, n_layers):
+        w, b = _weights(params, offsets, sizes, layer)
+        h = _affine(h, w, b, layer < n_layers - 1)
+        hs.append(h)
+    y = hs[n_layers]
+    _softmax_rows(y)
+    loss = 0.0
+    for r in range(batch):
+        for c in range(y.shape[1]):
+            loss += t[r, c] * math.log(y[r, c] + 1e-7)
+    loss = -loss / batch
+    # d loss / d logits = (y - t) / batch
+    d = np.empty_like(y)
+    for r in range(batch):
+        for c in range(y.shape[1]):
+            d[r, c] = (y[r, c] - t[r, c]) / batch
+    for layer in range(n_layers - 1, -1, -1):
+        w, _ = _weights(params, offsets, sizes, layer)
+        gw, gb = _weights(grads, offsets, sizes, layer)
+        if layer > 0 or first_weight_grad:
+            gw[:, :] = np.dot(hs[layer].T, d)
+        for c in range(d.shape[1]):
+            s = 0.0
+            for r in range(batch):
+                s += d[r, c]
+            gb[c] = s
+        if layer > 0:
+            dh = np.dot(d, w.T)
+            h_prev = hs[layer]
+            for r in range(batch):
+                for c in range(dh.shape[1]):
+                    if h_prev[r, c] <= 0:  # ReLU: no gradient where the unit was off
+                        dh[r, c] = 0.0
+            d = dh
+    d_first[:, :] = d
+    return loss
+
+
+@jit
+def mlp_loss_grad(params, offsets, sizes, x, t, grads):
+    """Cross-entropy loss of the batch; its gradient w.r.t. ``params`` goes into ``grads``."""
+    w_first, _ = _weights(params, offsets, sizes, 0)
+    d_first = np.empty((x.shape[0], sizes[1]), params.dtype)
+    return _loss_grad_tail(params, offsets, sizes, x, np.dot(x, w_first), t, grads, True,
+                           d_first)
+
+
+@jit
+def mlp_sgd_steps(params, offsets, sizes, x, t, lr, losses, grads):
+    """``len(losses)`` full-batch SGD steps on ``(x, t)``; ``losses[k]`` is the loss before
+    step ``k``'s update (as the source loop records it)."""
+    for step in range(losses.shape[0]):
+        losses[step] = mlp_loss_grad(params, offsets, sizes, x, t, grads)
+        for i in range(params.shape[0]):
+            params[i] -= lr * grads[i]
+
+
+@jit
+def mlp_sgd_steps_fixed_batch(params, offsets, sizes, x, t, lr, losses, grads):
+    """The same steps as :func:`mlp_sgd_steps`, for a batch much smaller than the input.
+
+    Every update of W1 is ``-lr * x.T @ d`` for the fixed ``x``, so ``x @ W1`` moves by
+    ``-lr * (x @ x.T) @ d``: carry ``P = x @ W1`` through the small Gram matrix instead of
+    re-multiplying the large W1 each step, sum the ``d`` and apply them to W1 once at the
+    end. Same maths; rounding differs from the step-by-step update at the 1e-15 level.
+    """
+    w_first, _ = _weights(params, offsets, sizes, 0)
+    batch, width = x.shape[0], sizes[1]
+    gram = np.dot(x, x.T)
+    carried = np.dot(x, w_first)
+    d_sum = np.zeros((batch, width), params.dtype)
+    d_first = np.empty((batch, width), params.dtype)
+    rest = offsets[0] + sizes[0] * width  # b1 onward: updated every step as usual
+    for step in range(losses.shape[0]):
+        losses[step] = _loss_grad_tail(params, offsets, sizes, x, carried.copy(), t, grads,
+                                       False, d_first)
+        for i in range(rest, params.shape[0]):
+            params[i] -= lr * grads[i]
+        moved = np.dot(gram, d_first)
+        for r in range(batch):
+            for c in range(width):
+                carried[r, c] -= lr * moved[r, c]
+                d_sum[r, c] += d_first[r, c]
+    total = np.dot(x.T, d_sum)
+    for i in range(w_first.shape[0]):
+        for j in range(width):
+            w_first[i, j] -= lr * total[i, j]
