@@ -269,7 +269,9 @@ def write_preview(png, images, angles, source_index, copies, *, rows=4):
         ax.axis("off")
     for r, s in enumerate(sources):
         for c, k in enumerate(np.flatnonzero(source_index == s)[:copies]):
-            axes[r, c].imshow(images[k], cmap="gray")
+            # One grey scale for all panels: the input range, not each panel's own.
+            axes[r, c].imshow(images[k], cmap="gray", vmin=0,
+                              vmax=255 if images.dtype == np.uint8 else 1)
             axes[r, c].set_title(f"#{s} {float(angles[k]):+g} deg", fontsize=8)
     fig.tight_layout()
     fig.savefig(png, format="png", dpi=80)
