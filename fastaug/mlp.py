@@ -197,15 +197,23 @@ class MLP:
             raise ValueError("epochs and batch_size must be >= 1")
         rng = np.random.default_rng(seed)
         losses = []
+        per_epoch = -(-len(x) // int(batch_size))
         for _ in range(int(epochs)):
             order = rng.permutation(len(x))
+            if callback is None:
+                epoch_losses = np.empty(per_epoch)
+                # Large batches: let BLAS use its threads (no per-step Python in between).
+                limit = _blas_single_thread() if batch_size < 64 else contextlib.nullcontext()
+                with limit:
+                    kernels.mlp_sgd_epoch(self._flat, self.offsets, self.sizes, x, targets,
+                                          order, int(batch_size), self.dtype.type(lr),
+                                          epoch_losses, self._grads)
+                losses.extend(epoch_losses)
+                continue
             for k in range(0, len(x), batch_size):
                 idx = order[k:k + batch_size]
-                if callback is None:
-                    losses.append(self._steps(x[idx], targets[idx], lr, 1)[0])
-                else:
-                    losses.append(self._callback_step(x[idx], targets[idx], lr, len(losses),
-                                                      callback))
+                losses.append(self._callback_step(x[idx], targets[idx], lr, len(losses),
+                                                  callback))
         return np.array(losses)
 
     def _callback_step(self, x, targets, lr, k, callback):

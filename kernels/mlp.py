@@ -166,3 +166,20 @@ def mlp_sgd_steps_fixed_batch(params, offsets, sizes, x, t, lr, losses, grads):
     for i in range(w_first.shape[0]):
         for j in range(width):
             w_first[i, j] -= lr * total[i, j]
+
+
+@jit
+def mlp_sgd_epoch(params, offsets, sizes, x, t, order, batch_size, lr, losses, grads):
+    """One epoch of mini-batch SGD: batches of ``batch_size`` rows taken in ``order``;
+    ``losses[k]`` is batch ``k``'s loss before its update."""
+    n = order.shape[0]
+    for k in range(losses.shape[0]):
+        rows = order[k * batch_size:min((k + 1) * batch_size, n)]
+        xb = np.empty((rows.shape[0], x.shape[1]), x.dtype)
+        tb = np.empty((rows.shape[0], t.shape[1]), t.dtype)
+        for r in range(rows.shape[0]):
+            xb[r] = x[rows[r]]
+            tb[r] = t[rows[r]]
+        losses[k] = mlp_loss_grad(params, offsets, sizes, xb, tb, grads)
+        for i in range(params.shape[0]):
+            params[i] -= lr * grads[i]

@@ -1,0 +1,119 @@
+"""Issue 4's benchmark: the source's MLP loops, fastaug versus the NumPy reference (and
+PyTorch when installed), measured in one run. Targets are ratios from this run."""
+import os
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from bench.conftest import MEDIANS, ratio, record
+from fastaug.mlp import MLP
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+from reference_mlp import MultiLayerNet  # noqa: E402
+
+STEPS = 4000
+
+
+def _batch(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.random((n, 784)), np.eye(10)[rng.integers(0, 10, n)]
+
+
+@pytest.mark.parametrize("batch", [10, 30])
+def test_fastaug_fixed_batch(benchmark, batch):
+    x, t = _batch(batch)
+    MLP(seed=0).fit(x, t, steps=2, lr=0.001)  # compile
+    benchmark.group = f"mlp-{STEPS}-steps-batch{batch}"
+    benchmark.pedantic(lambda: MLP(seed=0).fit(x, t, steps=STEPS, lr=0.001), rounds=5)
+    record(benchmark, f"mlp-fastaug-{batch}")
+
+
+@pytest.mark.parametrize("batch", [10, 30])
+def test_reference_fixed_batch(benchmark, batch):
+    x, t = _batch(batch)
+    benchmark.group = f"mlp-{STEPS}-steps-batch{batch}"
+
+    def run():
+        np.random.seed(0)
+        return MultiLayerNet().train(x, t, STEPS, 0.001)
+
+    benchmark.pedantic(run, rounds=1)
+    record(benchmark, f"mlp-reference-{batch}")
+
+
+@pytest.mark.parametrize("batch", [10, 30])
+def test_torch_fixed_batch(benchmark, batch):
+    torch = pytest.importorskip("torch", reason="PyTorch is an optional peer (not installed)")
+    x, t = _batch(batch)
+    benchmark.group = f"mlp-{STEPS}-steps-batch{batch}"
+    xt, tt = torch.tensor(x), torch.tensor(t)
+
+    def run():
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(784, 200), torch.nn.ReLU(),
+                                    torch.nn.Linear(200, 200), torch.nn.ReLU(),
+                                    torch.nn.Linear(200, 10)).double()
+        opt = torch.optim.SGD(model.parameters(), lr=0.001)
+        for _ in range(STEPS):
+            opt.zero_grad()
+            y = torch.softmax(model(xt), dim=1)
+            loss = -(tt * torch.log(y + 1e-7)).sum() / len(xt)
+            loss.backward()
+            opt.step()
+
+    benchmark.pedantic(run, rounds=1)
+    record(benchmark, f"mlp-torch-{batch}")
+
+
+@pytest.fixture(scope="module")
+def epoch_data():
+    rng = np.random.default_rng(1)
+    return rng.random((60000, 784)), np.eye(10)[rng.integers(0, 10, 60000)]
+
+
+def test_fastaug_epoch(benchmark, epoch_data):
+    x, t = epoch_data
+    MLP(seed=0).fit(x[:200], t[:200], epochs=1, batch_size=100, lr=0.01)
+    benchmark.group = "mlp-epoch-60000-batch100"
+    benchmark.pedantic(lambda: MLP(seed=0).fit(x, t, epochs=1, batch_size=100, lr=0.01),
+                       rounds=3)
+    record(benchmark, "mlp-epoch-fastaug")
+
+
+def test_reference_epoch(benchmark, epoch_data):
+    x, t = epoch_data
+    benchmark.group = "mlp-epoch-60000-batch100"
+
+    def run():
+        np.random.seed(0)
+        net = MultiLayerNet()
+        order = np.random.default_rng(0).permutation(60000)
+        for k in range(0, 60000, 100):
+            idx = order[k:k + 100]
+            net.train(x[idx], t[idx], 1, 0.01)
+
+    benchmark.pedantic(run, rounds=1)
+    record(benchmark, "mlp-epoch-reference")
+
+
+def test_experiment_wall_time(mnist_train):
+    from fastaug.experiment import run_experiment
+
+    start = time.perf_counter()
+    run_experiment(seeds=10, steps=STEPS, lr=0.001)
+    MEDIANS["experiment-seconds"] = time.perf_counter() - start
+    print(f"\nfastaug experiment, 10 seeds: {MEDIANS['experiment-seconds']:.1f} s")
+    assert MEDIANS["experiment-seconds"] <= 60
+
+
+def test_mlp_targets():
+    results = {f"batch {b}: vs reference": ratio(f"mlp-reference-{b}", f"mlp-fastaug-{b}")
+               for b in (10, 30)}
+    results["epoch 60000/100: vs reference"] = ratio("mlp-epoch-reference", "mlp-epoch-fastaug")
+    absolute = {b: MEDIANS[f"mlp-fastaug-{b}"] for b in (10, 30)}
+    print(f"\nratios {({k: round(v, 1) for k, v in results.items()})}, fastaug seconds "
+          f"{({b: round(s, 3) for b, s in absolute.items()})}")
+    assert all(results[f"batch {b}: vs reference"] >= 7 for b in (10, 30))
+    assert all(s <= 1.0 for s in absolute.values())
