@@ -28,6 +28,7 @@ def test_fastaug_fixed_batch(benchmark, batch):
     benchmark.group = f"mlp-{STEPS}-steps-batch{batch}"
     benchmark.pedantic(lambda: MLP(seed=0).fit(x, t, steps=STEPS, lr=0.001), rounds=5)
     record(benchmark, f"mlp-fastaug-{batch}")
+    benchmark.extra_info.update(case=f"mlp-4000-steps-batch{batch}", peer="fastaug", scale=1.0)
 
 
 @pytest.mark.parametrize("batch", [10, 30])
@@ -41,6 +42,8 @@ def test_reference_fixed_batch(benchmark, batch):
 
     benchmark.pedantic(run, rounds=1)
     record(benchmark, f"mlp-reference-{batch}")
+    benchmark.extra_info.update(case=f"mlp-4000-steps-batch{batch}", peer="numpy-reference",
+                                scale=1.0)
 
 
 @pytest.mark.parametrize("batch", [10, 30])
@@ -65,6 +68,7 @@ def test_torch_fixed_batch(benchmark, batch):
 
     benchmark.pedantic(run, rounds=1)
     record(benchmark, f"mlp-torch-{batch}")
+    benchmark.extra_info.update(case=f"mlp-4000-steps-batch{batch}", peer="torch", scale=1.0)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +84,7 @@ def test_fastaug_epoch(benchmark, epoch_data):
     benchmark.pedantic(lambda: MLP(seed=0).fit(x, t, epochs=1, batch_size=100, lr=0.01),
                        rounds=3)
     record(benchmark, "mlp-epoch-fastaug")
+    benchmark.extra_info.update(case="mlp-epoch-60000-batch100", peer="fastaug", scale=1.0)
 
 
 def test_reference_epoch(benchmark, epoch_data):
@@ -96,6 +101,8 @@ def test_reference_epoch(benchmark, epoch_data):
 
     benchmark.pedantic(run, rounds=1)
     record(benchmark, "mlp-epoch-reference")
+    benchmark.extra_info.update(case="mlp-epoch-60000-batch100", peer="numpy-reference",
+                                scale=1.0)
 
 
 def test_experiment_wall_time(mnist_train):

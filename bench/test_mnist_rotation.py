@@ -49,6 +49,7 @@ def test_fastaug(benchmark, mnist_train, order):
                                 kwargs=dict(angles=ANGLES, include_original=False, order=order),
                                 rounds=7, warmup_rounds=1)
     record(benchmark, f"fastaug-order{order}")
+    benchmark.extra_info.update(case=f"mnist-pm15-order{order}", peer="fastaug", scale=1.0)
     _check_exact(out.reshape(60000, 2, 28, 28), x, order)
 
 
@@ -65,7 +66,7 @@ def test_source_loop(benchmark, mnist_train):
         return np.array(rotated)
 
     benchmark.pedantic(loop, rounds=1, iterations=1)
-    benchmark.extra_info["scaled_by"] = SCALE
+    benchmark.extra_info.update(case="mnist-pm15-order3", peer="scipy-loop", scale=SCALE)
     MEDIANS["scipy-loop-order3"] = benchmark.stats.stats.median * SCALE
 
 
@@ -76,7 +77,7 @@ def test_scipy_stack(benchmark, mnist_train):
     benchmark.pedantic(lambda: [ndimage.rotate(x, a, axes=(1, 2), reshape=False,
                                                mode="nearest") for a in ANGLES],
                        rounds=1, iterations=1)
-    benchmark.extra_info["scaled_by"] = SCALE
+    benchmark.extra_info.update(case="mnist-pm15-order3", peer="scipy-stack", scale=SCALE)
     MEDIANS["scipy-stack-order3"] = benchmark.stats.stats.median * SCALE
 
 
@@ -88,6 +89,7 @@ def test_dense_linear_map(benchmark, mnist_train, order):
     benchmark.group = "mnist-pm15"
     out = benchmark.pedantic(lambda: [x @ m.T for m in maps], rounds=3, iterations=1)
     record(benchmark, f"dense-order{order}")
+    benchmark.extra_info.update(case=f"mnist-pm15-order{order}", peer="dense-gemm", scale=1.0)
     ref = ndimage.rotate(mnist_train[0][:200], ANGLES[0], axes=(1, 2), reshape=False,
                          order=order, mode="nearest")
     benchmark.extra_info["max_error_vs_scipy"] = float(
@@ -102,6 +104,7 @@ def test_sparse_linear_map_order1(benchmark, mnist_train):
     benchmark.group = "mnist-pm15"
     benchmark.pedantic(lambda: [(m @ xt).T for m in maps], rounds=3, iterations=1)
     record(benchmark, "sparse-order1")
+    benchmark.extra_info.update(case="mnist-pm15-order1", peer="sparse-csr", scale=1.0)
 
 
 def test_targets():

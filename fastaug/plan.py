@@ -6,6 +6,7 @@ coordinates and spline weights of every output pixel are fixed. A plan computes 
 number of images through the batch kernel.
 """
 import functools
+import os
 
 import numpy as np
 from scipy import special
@@ -203,9 +204,15 @@ def apply_plans(plans, images, out, axes, out_index=None):
     cast, lo, hi = v.cast_rule(dest.dtype)
     tables = stacked_tables(plans)
     rows_needed = np.logical_or.reduce([p.rows_read for p in plans])
-    rotate_kernels.rotate_batch(batch, first.npad, first.pads_edge,
-                                v.pad_value(first.cval, batch.dtype), first.cval, first.order,
-                                first.prefilter_init, rows_needed, *tables, cast, lo, hi, dest)
+    args = (first.npad, first.pads_edge, v.pad_value(first.cval, batch.dtype), first.cval,
+            first.order, first.prefilter_init, rows_needed, *tables, cast, lo, hi)
+    if os.environ.get("FASTAUG_FORCE_SLOW_PATH") == "1":
+        # Only for the benchmark regression guard's self-test: one kernel call per image
+        # (same results, far slower), to show that the guard trips.
+        for b in range(batch.shape[0]):
+            rotate_kernels.rotate_batch(batch[b:b + 1], *args, dest[b:b + 1])
+    else:
+        rotate_kernels.rotate_batch(batch, *args, dest)
     if scratch is not None:
         if out_index is not None:
             out_index[...] = scratch
