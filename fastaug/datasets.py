@@ -173,14 +173,6 @@ def _complete(folder, ds):
     return paths if all(paths) else None
 
 
-def file_md5(path):
-    h = hashlib.md5()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def is_official(raw, payload, data_file):
     """The file's own MD5, or (a recompressed copy) its payload's, is the official one."""
     if hashlib.md5(raw).hexdigest() == data_file.gz_md5:

@@ -38,9 +38,11 @@ def _cache_dir():
 CACHE_DIR = _cache_dir() if CACHE else None
 
 
-def jit(func=None, *, parallel=False):
-    """``numba.njit`` with fastaug's policy (cache, no fast-math); ``parallel`` per kernel."""
-    options = dict(cache=CACHE, fastmath=set(EXACT_FASTMATH), parallel=parallel, nogil=True)
+def jit(func=None, *, parallel=False, inline=False):
+    """``numba.njit`` with fastaug's policy (cache, no fast-math); ``parallel`` per kernel;
+    ``inline`` for small per-pixel helpers whose call overhead would dominate."""
+    options = dict(cache=CACHE, fastmath=set(EXACT_FASTMATH), parallel=parallel, nogil=True,
+                   inline="always" if inline else "never")
 
     def wrap(f):
         # Numba picks a function's cache folder when it is decorated: point it at ours for

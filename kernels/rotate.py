@@ -42,14 +42,15 @@ CAST_SIGNED = 2
 CAST_BOOL = 3
 
 
-@jit
+@jit(inline=True)
 def _pixel_taps(matrix, offset, oy, ox, rows, cols, npad, order, mode, taps, wy, wx, ws):
     """Fill one pixel's taps and weights; return True if the pixel is plain cval."""
     k = order + 1
     spline_mode = boundary_spline_mode(mode)
     sentinel = rows * cols
     grid_constant = mode == GRID_CONSTANT
-    starts = np.empty(2, np.int64)
+    start_y = 0
+    start_x = 0
     for h in range(2):
         n = rows if h == 0 else cols
         # Same order of operations as SciPy: shift first, then each column of the matrix.
@@ -65,28 +66,39 @@ def _pixel_taps(matrix, offset, oy, ox, rows, cols, npad, order, mode, taps, wy,
             start = int(math.floor(cc)) - order // 2
         else:
             start = int(math.floor(cc + 0.5)) - order // 2
-        starts[h] = start
         w = wy if h == 0 else wx
+        if h == 0:
+            start_y = start
+        else:
+            start_x = start
         if order > 0:
             spline_weights(cc, order, ws)
             for i in range(k):
                 w[i] = ws[i]
         else:
             w[0] = 1.0
+    # Fold the taps once per axis (only near the edges; grid-constant taps are not folded).
+    edge_y = start_y < 0 or start_y + order >= rows
+    edge_x = start_x < 0 or start_x + order >= cols
     for i in range(k):
-        ry = starts[0] + i
+        ry = start_y + i
         y_out = ry < 0 or ry >= rows
-        if not grid_constant:
+        if edge_y and not grid_constant:
             ry = boundary_fold_tap(ry, rows, spline_mode)
         for j in range(k):
-            rx = starts[1] + j
-            x_out = rx < 0 or rx >= cols
-            if not grid_constant:
-                rx = boundary_fold_tap(rx, cols, spline_mode)
-            if grid_constant and (y_out or x_out):
+            rx = start_x + j
+            if edge_x:
+                x_out = rx < 0 or rx >= cols
+                if grid_constant:
+                    if y_out or x_out:
+                        taps[i * k + j] = sentinel
+                        continue
+                else:
+                    rx = boundary_fold_tap(rx, cols, spline_mode)
+            elif grid_constant and y_out:
                 taps[i * k + j] = sentinel
-            else:
-                taps[i * k + j] = ry * cols + rx
+                continue
+            taps[i * k + j] = ry * cols + rx
     return False
 
 
@@ -280,13 +292,28 @@ def rotate_batch(images, npad, pad_edge, pad_value, cval, order, prefilter_init,
             _store_tile(values, out, b0, a, lanes, cast, lo, hi)
 
 
+@jit
+def _interpolate_one(coef, taps, wy, wx, order):
+    """One output value from one image's coefficients: the scalar form of ``_gather_tile``."""
+    k = order + 1
+    t = 0.0
+    if order == 0:
+        return t + coef[taps[0]]
+    for i in range(k):
+        w_i = wy[i]
+        for j in range(k):
+            t += coef[taps[i * k + j]] * w_i * wx[j]
+    return t
+
+
 @jit(parallel=True)
 def rotate_each_batch(images, matrices, offsets, npad, pad_edge, pad_value, cval, order, mode,
                       prefilter_init, cast, lo, hi, out):
     """Rotate image ``b`` by its own ``matrices[b]``, ``offsets[b]`` (shape kept).
 
     images ``(B, H, W)``; matrices float64 ``(B, 2, 2)``; offsets float64 ``(B, 2)``;
-    out ``(B, 1, H * W)``. Same arithmetic as ``rotate_batch`` with one-lane tiles.
+    out ``(B, 1, H * W)``. Tiles are loaded and prefiltered as in ``rotate_batch``; each
+    image then computes its own taps pixel by pixel (the same arithmetic).
     """
     n_images, height, width = images.shape
     rows = height + 2 * npad
@@ -294,20 +321,32 @@ def rotate_each_batch(images, matrices, offsets, npad, pad_edge, pad_value, cval
     k = order + 1
     n_pixels = height * width
     row_needed = np.ones(rows, np.bool_)
-    for b in prange(n_images):
-        c = np.empty((rows * cols + 1, 1))
-        values = np.empty((n_pixels, 1))
-        taps = np.empty((n_pixels, k * k), np.int32)
-        wy = np.empty((n_pixels, k))
-        wx = np.empty((n_pixels, k))
-        outside = np.empty(n_pixels, np.bool_)
+    tile = min(TILE, n_images)
+    n_tiles = (n_images + tile - 1) // tile if tile > 0 else 0
+    for t in prange(n_tiles):
+        b0 = t * tile
+        lanes = min(tile, n_images - b0)
+        c = np.empty((rows * cols + 1, tile))
+        values = np.empty((n_pixels, tile))
+        taps = np.empty(k * k, np.int32)
+        wy = np.empty(k)
+        wx = np.empty(k)
         ws = np.empty(k)
-        for oy in range(height):
-            for ox in range(width):
-                p = oy * width + ox
-                outside[p] = _pixel_taps(matrices[b], offsets[b], float(oy), float(ox), rows,
-                                         cols, npad, order, mode, taps[p], wy[p], wx[p], ws)
-        _prepare_tile(images, b, 1, npad, pad_edge, pad_value, cval, order, prefilter_init,
-                      row_needed, c)
-        _gather_tile(c, taps, wy, wx, outside, order, cval, values)
-        _store_tile(values, out, b, 0, 1, cast, lo, hi)
+        _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order,
+                      prefilter_init, row_needed, c)
+        coef = np.empty(rows * cols + 1)
+        for b in range(lanes):
+            matrix = matrices[b0 + b]
+            offset = offsets[b0 + b]
+            # This image's coefficients, contiguous: its taps then hit L1, not 16 lines each.
+            for r in range(rows * cols + 1):
+                coef[r] = c[r, b]
+            for oy in range(height):
+                for ox in range(width):
+                    p = oy * width + ox
+                    if _pixel_taps(matrix, offset, float(oy), float(ox), rows, cols, npad,
+                                   order, mode, taps, wy, wx, ws):
+                        values[p, b] = cval
+                    else:
+                        values[p, b] = _interpolate_one(coef, taps, wy, wx, order)
+        _store_tile(values, out, b0, 0, lanes, cast, lo, hi)

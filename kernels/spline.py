@@ -39,7 +39,7 @@ def spline_poles(order):
     return poles
 
 
-@jit
+@jit(inline=True)
 def spline_weights(x, order, weights):
     """Write the ``order + 1`` interpolation weights for coordinate ``x`` into ``weights``."""
     if order & 1:
