@@ -27,10 +27,8 @@ class _Params(dict):
 
 def _blas_single_thread():
     """Small products: BLAS threads inside the step loop only cost (oversubscription)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-style stacks
-        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
     return threadpool_limits(1, user_api="blas")
 
 
