@@ -99,7 +99,7 @@ def _loss_grad_tail(params, offsets, sizes, x, z_first, t, grads, first_weight_g
         w, _ = _weights(params, offsets, sizes, layer)
         gw, gb = _weights(grads, offsets, sizes, layer)
         if layer > 0 or first_weight_grad:
-            gw[:, :] = np.dot(hs[layer].T, d)
+            np.dot(hs[layer].T, d, gw)  # straight into the gradient buffer: no temporary
         for c in range(d.shape[1]):
             s = 0.0
             for r in range(batch):
