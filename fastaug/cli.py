@@ -44,24 +44,23 @@ def angle_list(text):
     return values
 
 
-def positive_int(text):
+def _number(text, convert, valid, expected):
+    """An argparse type: ``convert(text)`` that passes ``valid``, else a usage error."""
     try:
-        value = int(text)
+        value = convert(text)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+        value = None
+    if value is None or not valid(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}; got {text!r}")
     return value
+
+
+def positive_int(text):
+    return _number(text, int, lambda v: v >= 1, "a positive integer")
 
 
 def finite_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected a finite number; got {text!r}")
-    return value
+    return _number(text, float, math.isfinite, "a finite number")
 
 
 def build_parser():
