@@ -197,6 +197,12 @@ class Located:
     origin: str        # 'path', 'FASTAUG_DATA', 'cache' or 'download'
     verified: bool     # reads check the official checksums (all but the user's own path)
 
+    def split_paths(self, split):
+        """(images, labels) paths of ``split`` ('train' or 'test')."""
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
+        return self.paths[:2] if split == "train" else self.paths[2:]
+
 
 def locate(name="mnist", path=None, download=True, progress=True):
     """Find the four IDX files of dataset ``name``; see the module docstring for the order.
@@ -320,12 +326,10 @@ def _progress_bar(total, desc, enabled):
 
 def load_split(name="mnist", split="train", path=None, download=True, progress=True):
     """``(images, labels, located)`` of one split: images (N, H, W) uint8, labels (N,) uint8."""
+    official = spec(name).split(split)  # validates name and split before any search
     located = locate(name, path=path, download=download, progress=progress)
-    index = {"train": (0, 1), "test": (2, 3)}
-    spec(name).split(split)  # validates split
-    img_path, lab_path = (located.paths[i] for i in index[split])
-    ds = spec(name)
-    img_file, lab_file = ds.split(split) if located.verified else (None, None)
+    img_path, lab_path = located.split_paths(split)
+    img_file, lab_file = official if located.verified else (None, None)
     images, labels = read_idx(img_path, img_file), read_idx(lab_path, lab_file)
     if images.ndim != 3:
         raise DatasetError(f"{img_path}: expected 3 dimensions (N, H, W), got shape "

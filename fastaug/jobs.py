@@ -86,13 +86,11 @@ def augment_dataset(angles, *, dataset="mnist", data=None, split="train", order=
     n = images.shape[0]
     copies = len(angles) + include_original
     per_copy = ([0.0] if include_original else []) + angles
-    index = {"train": (0, 1), "test": (2, 3)}[split]
     meta = dict(fastaug_version=__version__, dataset=dataset, split=split, angles=angles,
                 order=order, mode=mode, cval=cval, dtype=dtype, layout=layout,
                 include_original=bool(include_original), limit=limit, sources=n,
                 copies=copies, data_origin=located.origin, checksums_verified=located.verified,
-                inputs={located.paths[i].name: datasets.sha256(located.paths[i])
-                        for i in index})
+                inputs={p.name: datasets.sha256(p) for p in located.split_paths(split)})
     source_index = np.arange(n, dtype=np.int64)
     if layout == "interleaved":
         source_index = np.repeat(source_index, copies)
@@ -223,11 +221,9 @@ def verify(path, samples=100, *, data=None, seed=0):
         raise ValueError(f"{path}: no fastaug metadata; cannot find its source images")
     raw, _, located = datasets.load_split(meta["dataset"], meta["split"], path=data,
                                           download=False)
-    index = {"train": (0, 1), "test": (2, 3)}[meta["split"]]
-    for i in index:
-        name = located.paths[i].name
-        if meta["inputs"].get(name) not in (None, datasets.sha256(located.paths[i])):
-            raise ValueError(f"{located.paths[i]}: SHA-256 differs from the one recorded in "
+    for src_path in located.split_paths(meta["split"]):
+        if meta["inputs"].get(src_path.name) not in (None, datasets.sha256(src_path)):
+            raise ValueError(f"{src_path}: SHA-256 differs from the one recorded in "
                              f"{path}; these are not the files it was made from")
     source = _source_images(raw[:meta["sources"]], meta["dtype"])
     images, angles, src_index = arrays["images"], arrays["angle"], arrays["source_index"]
