@@ -41,6 +41,7 @@ class DatasetSpec:
     train_labels: DataFile
     test_images: DataFile
     test_labels: DataFile
+    image_shape: tuple = (28, 28)  # (H, W) as published
 
     def files(self):
         return (self.train_images, self.train_labels, self.test_images, self.test_labels)

@@ -5,11 +5,18 @@ files and leaves any existing output untouched; nothing half-written ever carrie
 final name.
 """
 import contextlib
+import errno
+import fcntl
+import io
 import json
+import mmap
 import os
 import tempfile
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
@@ -55,12 +62,182 @@ def atomic_paths(targets, force=False):
         yield [stack.enter_context(atomic_path(t, force)) for t in targets]
 
 
+@dataclass(frozen=True)
+class StreamedArray:
+    """An array written as it is computed: ``blocks`` yields C-ordered blocks of whole rows
+    (along axis 0) that together make ``shape``, so it is never all in memory at once.
+
+    Each block is written while the next one is computed, so a block must stay unchanged
+    until the one after the next is drawn (two buffers used in turn are enough)."""
+    shape: tuple
+    dtype: np.dtype
+    blocks: Iterable
+
+    @property
+    def nbytes(self):
+        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
+
+
+def write_array(fh, arr):
+    """One ``.npy`` payload (header + data) to the binary stream ``fh``."""
+    if not isinstance(arr, StreamedArray):
+        np.lib.format.write_array(fh, np.asanyarray(arr), allow_pickle=False)
+        return
+    dtype = np.dtype(arr.dtype)
+    np.lib.format.write_array_header_1_0(fh, dict(descr=np.lib.format.dtype_to_descr(dtype),
+                                                  fortran_order=False, shape=tuple(arr.shape)))
+    row_bytes = dtype.itemsize * int(np.prod(arr.shape[1:], dtype=np.int64))
+    expected = arr.shape[0] * row_bytes
+    written = 0
+    # One writer thread: the disk (and the zip CRC) works while the next block is computed.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fastaug-write") as writer:
+        pending = None
+        for block in arr.blocks:
+            block = np.ascontiguousarray(block, dtype)
+            if block.shape[1:] != tuple(arr.shape[1:]) or written + block.nbytes > expected:
+                raise ValueError(f"block of shape {block.shape} does not fit an array of "
+                                 f"shape {arr.shape} after {written // max(row_bytes, 1)} rows")
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(fh.write, memoryview(block.reshape(-1)).cast("B"))
+            written += block.nbytes
+        if pending is not None:
+            pending.result()
+    if written != expected:
+        raise ValueError(f"blocks made {written // max(row_bytes, 1)} rows of an array of "
+                         f"shape {arr.shape}")
+
+
+class SequentialFile(io.RawIOBase):
+    """A new file written front to back, straight to the disk (``O_DIRECT``) where the file
+    system allows it, by a background thread.
+
+    Why: a large output written through the page cache needs as much fresh memory as the
+    file is big, and on VMs that hand free memory back to the host (like the machines this
+    project is measured on) each fresh page costs a host fault: about 265 MB/s against
+    1.5 GB/s direct. Data is copied into two page-aligned staging buffers used in turn, so
+    every direct write is aligned, as ``O_DIRECT`` requires, and one buffer fills while
+    the other is on its way to the disk; the last partial block goes through the page
+    cache. Where ``O_DIRECT`` is refused (some network or FUSE file systems) it is an
+    ordinary file. Not seekable: :mod:`zipfile` then streams (data descriptors).
+    """
+
+    STAGE = 8 << 20  # a multiple of every block size O_DIRECT may ask for
+
+    def __init__(self, path):
+        super().__init__()
+        direct = getattr(os, "O_DIRECT", 0)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+        try:
+            self._fd = os.open(path, flags | direct, 0o666)
+        except OSError as exc:
+            if not direct or exc.errno != errno.EINVAL:
+                raise
+            direct = 0
+            self._fd = os.open(path, flags, 0o666)
+        self._direct = bool(direct)
+        self._stages = [mmap.mmap(-1, self.STAGE) for _ in range(2)]
+        self._fill = 0
+        self._position = 0
+        self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fastaug-disk")
+        self._pending = None
+
+    def writable(self):
+        return True
+
+    def tell(self):
+        return self._position
+
+    def write(self, data):
+        view = memoryview(data).cast("B")
+        size = len(view)
+        while view:
+            take = min(len(view), self.STAGE - self._fill)
+            self._stages[0][self._fill:self._fill + take] = view[:take]
+            self._fill += take
+            view = view[take:]
+            if self._fill == self.STAGE:
+                self._send_stage()
+        self._position += size
+        return size
+
+    def _send_stage(self):
+        """Hand the full stage to the disk thread and continue in the other one."""
+        self._wait()
+        self._pending = self._disk.submit(self._write_all, self._stages[0], self._fill)
+        self._stages.reverse()
+        self._fill = 0
+
+    def _wait(self):
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def _write_all(self, stage, length):
+        if length % mmap.PAGESIZE:
+            self._buffered()  # the last partial block
+        done = 0
+        with memoryview(stage) as data:
+            while done < length:
+                try:
+                    done += os.write(self._fd, data[done:length])
+                except OSError as exc:
+                    if exc.errno != errno.EINVAL or not self._direct:
+                        raise
+                    self._buffered()  # accepted at open, refused at write: write it buffered
+
+    def _buffered(self):
+        if self._direct:
+            fcntl.fcntl(self._fd, fcntl.F_SETFL,
+                        fcntl.fcntl(self._fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+            self._direct = False
+
+    def flush(self):
+        """Data is written as the staging buffers fill, and at ``close``."""
+
+    def close(self):
+        """Write what is staged and close (on an exception the file is left unfinished)."""
+        if self.closed:
+            return
+        try:
+            self._wait()
+            if self._fill:
+                self._write_all(self._stages[0], self._fill)
+        finally:
+            self._abandon()
+
+    def _abandon(self):
+        if not self.closed:
+            self._disk.shutdown(wait=True)
+            os.close(self._fd)
+            for stage in self._stages:
+                try:
+                    stage.close()
+                except BufferError:
+                    pass  # a failed write's traceback still views it; freed with that
+            super().close()
+
+    def __exit__(self, kind, value, traceback):
+        if kind is None:
+            self.close()
+        else:
+            self._abandon()
+
+
 def write_npz(path, arrays):
-    """Uncompressed ``.npz`` (readable by ``np.load``), streamed array by array."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+    """Uncompressed ``.npz`` (readable by ``np.load``), streamed array by array; values are
+    arrays or :class:`StreamedArray`."""
+    with SequentialFile(path) as fh, zipfile.ZipFile(
+            fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
         for name, arr in arrays.items():
-            with zf.open(f"{name}.npy", "w", force_zip64=True) as fh:
-                np.lib.format.write_array(fh, np.asanyarray(arr), allow_pickle=False)
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+                write_array(member, arr)
+
+
+def write_npy(path, arr):
+    """A ``.npy`` file from an array or a :class:`StreamedArray`."""
+    with SequentialFile(path) as fh:
+        write_array(fh, arr)
 
 
 def meta_array(meta):

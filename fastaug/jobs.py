@@ -1,8 +1,10 @@
 """Whole jobs behind the command line: augment a dataset to a file, describe it, verify it.
 
-Each is one public function the CLI calls; they validate, stream the work in chunks into a
-preallocated output and write it atomically (see :mod:`fastaug.io`).
+Each is one public function the CLI calls; they validate, compute the output chunk by chunk
+and write each chunk while the next is computed, so the output is never all in memory,
+into a file written atomically (see :mod:`fastaug.io`).
 """
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,11 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, _validation as v, datasets, io
-from .functional import LAYOUTS, augment_into
+from .functional import LAYOUTS, augment, augment_into
 
-#: Images per chunk: big enough for the kernel's tiles and threads, small enough for a
-#: responsive progress bar and Ctrl-C.
-CHUNK = 8192
+#: Source images per chunk: big enough for the kernel's tiles and threads, small enough for a
+#: responsive progress bar and Ctrl-C, and for the reused chunk buffers to stay in cache.
+CHUNK = 4096
+#: Sources shown in a --preview grid.
+PREVIEW_ROWS = 4
 OUTPUT_DTYPES = ("float32", "uint8")
 
 
@@ -37,13 +41,66 @@ class AugmentSummary:
                 f"({self.images_per_second:,.0f} images/s)")
 
 
-def _source_images(images, dtype):
+def _source_images(images, dtype, out=None):
+    """The source pixels as the output dtype: uint8 as stored, float32 in [0, 1]."""
+    out = np.empty(images.shape, dtype) if out is None else out
+    out[...] = images
     if dtype == "float32":
-        # As the textbook loader: astype(float32), then /= 255 (one allocation).
-        scaled = images.astype(np.float32)
-        scaled /= np.float32(255)
-        return scaled
-    return images
+        out /= np.float32(255)  # as the textbook loader: astype(float32), then /= 255
+    return out
+
+
+def _sample_blocks(raw, dtype, angles, include_original, layout, order, mode, cval, progress):
+    """The augmented samples in file order, as blocks of rows computed chunk by chunk into
+    one reused buffer: the output is never all in memory (each block is written before the
+    next is computed).
+
+    'interleaved' makes each chunk's samples in one pass (the prefilter shared by all
+    angles); 'blocked' makes one pass per copy, since its file holds each copy contiguously.
+    """
+    from tqdm import tqdm
+
+    n, rest = raw.shape[0], raw.shape[1:]
+    if layout == "interleaved":
+        passes = [(angles, include_original)]
+    else:
+        passes = ([([], True)] if include_original else []) + [([a], False) for a in angles]
+    widest = max(len(a) + o for a, o in passes)
+    sources = np.empty((min(CHUNK, n),) + rest, dtype)
+    # Two sample buffers in turn: one is written while the other is filled.
+    samples = np.empty((2, min(CHUNK, n) * widest) + rest, dtype)
+    turn = 0
+    with tqdm(total=n * len(passes), unit="img", desc="augment", disable=not progress,
+              leave=False) as bar:
+        for pass_angles, original in passes:
+            copies = len(pass_angles) + original
+            for s in range(0, n, CHUNK):
+                m = min(CHUNK, n - s)
+                chunk = _source_images(raw[s:s + m], dtype, out=sources[:m])
+                block = samples[turn, :m * copies]
+                turn ^= 1
+                augment_into(chunk, pass_angles, block, include_original=original,
+                             layout="interleaved", order=order, mode=mode, cval=cval)
+                yield block
+                bar.update(m)
+
+
+def _start_loading_kernels(image_shape, dtype, *args):
+    """Run the chunk path on two blank images in a background thread, so Numba loads the
+    compiled kernels (about 0.3 s from its disk cache) while the input is read and
+    decompressed; the arrays have the real chunks' types. Daemon: Ctrl-C need not wait."""
+    blank = np.zeros((2,) + tuple(image_shape), np.uint8)
+
+    def load():
+        try:
+            for _ in _sample_blocks(blank, dtype, *args, progress=False):
+                pass
+        except Exception:  # noqa: BLE001 - the real run reports any error properly
+            pass
+
+    thread = threading.Thread(target=load, name="fastaug-kernels", daemon=True)
+    thread.start()
+    return thread
 
 
 def augment_dataset(angles, *, dataset="mnist", data=None, split="train", order=3,
@@ -78,12 +135,14 @@ def augment_dataset(angles, *, dataset="mnist", data=None, split="train", order=
         if target.exists() and not force:
             raise io.OutputError(f"{target} exists; pass --force to overwrite it")
 
+    kernels = _start_loading_kernels(datasets.spec(dataset).image_shape, dtype, angles,
+                                     include_original, layout, order, mode, cval)
     raw, labels, located = datasets.load_split(dataset, split, path=data, download=download,
                                                progress=progress)
+    kernels.join()  # never two parallel kernel launches at once (Numba's workqueue aborts)
     if limit is not None:
         raw, labels = raw[:limit], labels[:limit]
-    images = _source_images(raw, dtype)
-    n = images.shape[0]
+    n = raw.shape[0]
     copies = len(angles) + include_original
     per_copy = ([0.0] if include_original else []) + angles
     meta = dict(fastaug_version=__version__, dataset=dataset, split=split, angles=angles,
@@ -98,50 +157,36 @@ def augment_dataset(angles, *, dataset="mnist", data=None, split="train", order=
     else:
         source_index = np.tile(source_index, copies)
         angle_col = np.repeat(np.asarray(per_copy, np.float32), n)
-    label_col = labels[source_index]
-    shape = (n * copies,) + images.shape[1:]
-
-    def fill(target):
-        from tqdm import tqdm
-
-        with tqdm(total=n, unit="img", desc="augment", disable=not progress, leave=False) as bar:
-            for s in range(0, n, CHUNK):
-                augment_into(images[s:s + CHUNK], angles, target,
-                             include_original=include_original, layout=layout, order=order,
-                             mode=mode, cval=cval, start=s, total=n)
-                bar.update(min(CHUNK, n - s))
+    columns = dict(labels=labels[source_index], source_index=source_index, angle=angle_col)
+    images = io.StreamedArray(
+        (n * copies,) + raw.shape[1:], np.dtype(dtype),
+        _sample_blocks(raw, dtype, angles, include_original, layout, order, mode, cval,
+                       progress))
 
     previews = [Path(preview)] if preview is not None else []
     if out.suffix == ".npz":
         paths = [out] + previews
-        with io.atomic_paths(paths, force) as tmps:
-            result = np.empty(shape, images.dtype)
-            fill(result)
-            io.write_npz(tmps[0], dict(images=result, labels=label_col,
-                                       source_index=source_index, angle=angle_col,
-                                       meta=io.meta_array(meta)))
-            if previews:
-                write_preview(tmps[-1], result, angle_col, source_index, copies)
-            written = result.nbytes
     else:
         stem = out.with_suffix("")
-        paths = [out] + [Path(f"{stem}.{k}.npy") for k in ("labels", "source_index", "angle")] \
+        paths = [out] + [Path(f"{stem}.{k}.npy") for k in columns] \
             + [Path(f"{stem}.meta.json")] + previews
-        with io.atomic_paths(paths, force) as tmps:
-            result = np.lib.format.open_memmap(tmps[0], mode="w+", dtype=images.dtype,
-                                               shape=shape)
-            fill(result)
-            result.flush()
-            written = result.nbytes
-            for tmp, arr in zip(tmps[1:4], (label_col, source_index, angle_col)):
-                with open(tmp, "wb") as fh:
-                    np.lib.format.write_array(fh, arr, allow_pickle=False)
+    with io.atomic_paths(paths, force) as tmps:
+        if out.suffix == ".npz":
+            io.write_npz(tmps[0], dict(images=images, **columns, meta=io.meta_array(meta)))
+        else:
+            io.write_npy(tmps[0], images)
+            for tmp, arr in zip(tmps[1:4], columns.values()):
+                io.write_npy(tmp, arr)
             Path(tmps[4]).write_text(str(io.meta_array(meta)))
-            if previews:
-                write_preview(tmps[-1], result, angle_col, source_index, copies)
-            del result
-    return AugmentSummary(samples=shape[0], bytes=written, seconds=time.perf_counter() - start,
-                          paths=paths, sources=n)
+        if previews:
+            # The first sources again, alone: a batch gives the same values as one image.
+            first = _source_images(raw[:PREVIEW_ROWS], dtype)
+            grid, _ = augment(first, angles=angles, include_original=include_original,
+                              order=order, mode=mode, cval=cval)
+            write_preview(tmps[-1], grid.reshape((len(first), copies) + raw.shape[1:]),
+                          per_copy)
+    return AugmentSummary(samples=images.shape[0], bytes=images.nbytes,
+                          seconds=time.perf_counter() - start, paths=paths, sources=n)
 
 
 def open_output(path):
@@ -250,25 +295,25 @@ def verify(path, samples=100, *, data=None, seed=0):
     return VerifyResult(len(picks), max_error, tolerance, len(originals))
 
 
-def write_preview(png, images, angles, source_index, copies, *, rows=4):
-    """A PNG grid of samples: the first ``rows`` sources, each with all its copies."""
+def write_preview(png, grid, per_copy):
+    """A PNG grid of samples: ``grid`` (sources, copies, H, W), one row per source, with the
+    angle of each copy (0 for the original) in ``per_copy``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sources = np.unique(source_index[: rows * copies] if len(source_index) else source_index)
-    sources = sources[:rows]
-    fig, axes = plt.subplots(max(len(sources), 1), copies, squeeze=False,
-                             figsize=(1.6 * copies, 1.6 * max(len(sources), 1)))
+    rows, copies = grid.shape[:2]
+    fig, axes = plt.subplots(max(rows, 1), copies, squeeze=False,
+                             figsize=(1.6 * copies, 1.6 * max(rows, 1)))
     for ax in axes.ravel():
         ax.axis("off")
-    for r, s in enumerate(sources):
-        for c, k in enumerate(np.flatnonzero(source_index == s)[:copies]):
+    for r in range(rows):
+        for c in range(copies):
             # One grey scale for all panels: the input range, not each panel's own.
-            axes[r, c].imshow(images[k], cmap="gray", vmin=0,
-                              vmax=255 if images.dtype == np.uint8 else 1)
-            axes[r, c].set_title(f"#{s} {float(angles[k]):+g} deg", fontsize=8)
+            axes[r, c].imshow(grid[r, c], cmap="gray", vmin=0,
+                              vmax=255 if grid.dtype == np.uint8 else 1)
+            axes[r, c].set_title(f"#{r} {float(per_copy[c]):+g} deg", fontsize=8)
     fig.tight_layout()
     fig.savefig(png, format="png", dpi=80)
     plt.close(fig)
