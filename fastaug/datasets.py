@@ -6,6 +6,7 @@ cache (``$XDG_CACHE_HOME/fastaug/<dataset>``, default ``~/.cache/fastaug/<datase
 last a download from the public mirrors into the cache, verified against the official
 checksums and written atomically.
 """
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -270,20 +271,28 @@ def download_dataset(name, dest=None, mirrors=None, progress=True, timeout=30):
     ds = spec(name)
     dest = Path(dest) if dest is not None else cache_dir(name)
     mirrors = tuple(mirrors) if mirrors is not None else ds.mirrors
+    created = not dest.exists()
     dest.mkdir(parents=True, exist_ok=True)
-    for data_file in ds.files():
-        target = dest / data_file.name
-        if target.is_file() and verify_file(target, data_file):
-            continue
-        errors = []
-        for mirror in mirrors:
-            try:
-                _fetch(mirror + data_file.name, target, data_file, progress, timeout)
-                break
-            except (OSError, urllib.error.URLError, DatasetError, ValueError) as exc:
-                errors.append(f"{mirror}{data_file.name}: {exc}")
-        else:
-            raise DatasetNotFound("download failed:\n" + "\n".join(f"    {e}" for e in errors))
+    try:
+        for data_file in ds.files():
+            target = dest / data_file.name
+            if target.is_file() and verify_file(target, data_file):
+                continue
+            errors = []
+            for mirror in mirrors:
+                try:
+                    _fetch(mirror + data_file.name, target, data_file, progress, timeout)
+                    break
+                except (OSError, urllib.error.URLError, DatasetError, ValueError) as exc:
+                    errors.append(f"{mirror}{data_file.name}: {exc}")
+            else:
+                raise DatasetNotFound("download failed:\n"
+                                      + "\n".join(f"    {e}" for e in errors))
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                dest.rmdir()  # only if nothing was fetched: no empty cache folder left behind
+        raise
     return dest
 
 

@@ -140,6 +140,7 @@ def test_download_faults_leave_nothing_partial(tiny_spec, tmp_path, fault):
         with pytest.raises(datasets.DatasetNotFound, match="download failed"):
             datasets.download_dataset("tiny", mirrors=[server.url("m")], progress=False)
     assert _cache_files(tmp_path) == []
+    assert not (tmp_path / "cache" / "fastaug" / "tiny").exists()  # no empty folder either
 
 
 def test_locate_downloads_when_nothing_is_local(tiny_spec, tmp_path, monkeypatch):
