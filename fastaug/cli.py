@@ -9,10 +9,12 @@ import gc
 import math
 import re
 import sys
+from decimal import Decimal
 
 EXAMPLES_AUGMENT = """examples:
   fastaug augment --angles 15,-15                    # MNIST train: originals, +15, -15
   fastaug augment --angles=-10,10 --dtype uint8 --out mnist-u8.npz
+  fastaug augment --angles -30:30:10 --no-original   # -30, -20, ..., 30 degrees
   fastaug augment --angles 15,-15 --dataset fashion-mnist --split test --limit 1000
   fastaug augment --angles 15,-15 --out aug.npy --preview aug.png --force
 """
@@ -30,19 +32,49 @@ EXAMPLES_VERIFY = """examples:
   fastaug verify mnist-train-augmented.npz --samples 200
 """
 
-_NUMBER = re.compile(r"^-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_ANGLE_ITEM = re.compile(rf"^({_NUMBER})(?::({_NUMBER}):({_NUMBER}))?$")
+#: Most angles one --angles may give (each makes a full copy of the dataset).
+MAX_ANGLES = 3600
 
 
 def angle_list(text):
-    """``15,-15`` -> [15.0, -15.0]; empty items, words, NaN and inf are usage errors."""
-    items = [t.strip() for t in text.split(",")]
-    if not text.strip() or any(not _NUMBER.match(t) for t in items):
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated finite numbers in degrees, e.g. 15,-15; got {text!r}")
-    values = [float(t) for t in items]
+    """``15,-15`` -> [15.0, -15.0]; ``-30:30:10`` -> -30, -20, ..., 30 (START:STOP:STEP, STOP
+    included when the steps reach it, as in ``numpy.arange(START, STOP + STEP/2, STEP)``
+    but in exact decimal steps, so 0:1:0.1 gives 0.3, not 0.30000000000000004).
+
+    Items mix freely (``-30:30:10,45``). Empty items, words, NaN, inf, a zero step, a
+    step away from STOP and more than :data:`MAX_ANGLES` angles are usage errors.
+    """
+    values = []
+    for item in text.split(","):
+        match = _ANGLE_ITEM.match(item.strip())
+        if match is None:
+            raise argparse.ArgumentTypeError(
+                "expected comma-separated finite numbers in degrees or START:STOP:STEP "
+                f"ranges, e.g. 15,-15 or -30:30:10; got {text!r}")
+        start, stop, step = match.groups()
+        if stop is None:
+            values.append(float(start))
+        else:
+            values.extend(_angle_range(Decimal(start), Decimal(stop), Decimal(step), item))
+        if len(values) > MAX_ANGLES:
+            raise argparse.ArgumentTypeError(f"at most {MAX_ANGLES} angles; got more from "
+                                             f"{text!r}")
     if not all(math.isfinite(a) for a in values):
         raise argparse.ArgumentTypeError(f"angles must be finite; got {text!r}")
     return values
+
+
+def _angle_range(start, stop, step, item):
+    if step == 0:
+        raise argparse.ArgumentTypeError(f"the step of {item!r} must not be 0")
+    steps = (stop - start) / step
+    if steps < 0:
+        raise argparse.ArgumentTypeError(f"{item!r} is empty: the step goes away from the stop")
+    if steps >= MAX_ANGLES:
+        raise argparse.ArgumentTypeError(f"at most {MAX_ANGLES} angles; {item!r} gives more")
+    return [float(start + k * step) for k in range(int(steps) + 1)]
 
 
 def _number(text, convert, valid, expected):
@@ -82,8 +114,9 @@ def build_parser():
         "(scipy.ndimage.rotate semantics, reshape=False), with aligned labels.",
         epilog=EXAMPLES_AUGMENT, formatter_class=argparse.RawDescriptionHelpFormatter)
     aug.add_argument("--angles", type=angle_list, required=True,
-                     help="comma-separated angles in degrees, e.g. 15,-15 (use --angles=-15,15 "
-                     "or --angles -15,15 for a leading minus)")
+                     help="comma-separated angles in degrees, e.g. 15,-15, and ranges "
+                     "START:STOP:STEP with STOP included, e.g. -30:30:10 (--angles=-15,15 and "
+                     "--angles -15,15 both work)")
     aug.add_argument("--dataset", default="mnist", choices=sorted(DATASETS),
                      help="dataset (default: mnist)")
     aug.add_argument("--data", metavar="DIR", help="folder with the four IDX files (default: "

@@ -103,6 +103,33 @@ def test_bad_angles_are_usage_errors(angles, capsys):
     assert "expected comma-separated finite numbers" in capsys.readouterr().err or angles
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("15,-15", [15.0, -15.0]), ("+5", [5.0]), ("-30:30:10", [-30, -20, -10, 0, 10, 20, 30]),
+    ("10:0:-2.5,45", [10, 7.5, 5, 2.5, 0, 45]), ("-15:15:7", [-15, -8, -1, 6, 13]),
+    ("0:1:0.1", [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])])
+def test_angle_lists_and_ranges(text, expected):
+    # Range steps are exact decimals: 0.3 is the float the user would type, bit for bit.
+    assert cli.angle_list(text) == [float(a) for a in expected]
+
+
+@pytest.mark.parametrize("angles,message", [
+    ("1:2:0", "must not be 0"), ("1:0:1", "is empty"), ("0:1e9:1", "at most 3600 angles"),
+    ("1:2", "START:STOP:STEP"), ("1e400", "must be finite"), ("-1:1:1,5:4:1", "is empty")])
+def test_bad_angle_ranges_are_usage_errors(angles, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        run("augment", "--angles", angles)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_angle_range_end_to_end(data_dir, tmp_path):
+    folder, _ = data_dir
+    out = tmp_path / "r.npz"
+    assert run("augment", "--angles", "-20:20:20", "--data", folder, "--out", out, "--quiet",
+               "--no-original", "--limit", "3") == 0
+    np.testing.assert_array_equal(np.load(out)["angle"], np.tile([-20.0, 0.0, 20.0], 3))
+
+
 @pytest.mark.parametrize("argv", [["augment"], ["augment", "--angles", "1", "--order", "7"],
                                   ["augment", "--angles", "1", "--mode", "edge"],
                                   ["augment", "--angles", "1", "--limit", "0"], ["bogus"]])
