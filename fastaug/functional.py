@@ -138,22 +138,16 @@ def augment(images, labels=None, angles=(15, -15), *, include_original=True,
     return out, labels_out
 
 
-def augment_into(images, angles, out, *, include_original, layout, order, mode, cval,
-                 start=0, total=None):
-    """Write the augmented copies of ``images`` into ``out`` (validated arguments).
-
-    ``out`` holds ``total`` source images' worth of samples (default: ``len(images)``);
-    ``images`` are sources ``start .. start + len(images)`` of it, so a dataset can be
-    streamed chunk by chunk into one preallocated (or memory-mapped) array.
-    """
+def augment_into(images, angles, out, *, include_original, layout, order, mode, cval):
+    """Write the augmented copies of ``images`` into ``out`` (validated arguments): in
+    ``layout`` order, ``len(images) * (len(angles) + include_original)`` samples."""
     n = images.shape[0]
-    total = n if total is None else total
     copies = len(angles) + bool(include_original)
     rest = images.shape[1:]
     if layout == "interleaved":
-        grid = out.reshape((total, copies) + rest)[start:start + n]
+        grid = out.reshape((n, copies) + rest)
     else:
-        grid = np.swapaxes(out.reshape((copies, total) + rest)[:, start:start + n], 0, 1)
+        grid = np.swapaxes(out.reshape((copies, n) + rest), 0, 1)
     first = 0
     if include_original:
         grid[:, 0] = images

@@ -52,8 +52,8 @@ def _source_images(images, dtype, out=None):
 
 def _sample_blocks(raw, dtype, angles, include_original, layout, order, mode, cval, progress):
     """The augmented samples in file order, as blocks of rows computed chunk by chunk into
-    one reused buffer: the output is never all in memory (each block is written before the
-    next is computed).
+    two buffers used in turn: the output is never all in memory (each block is written
+    while the next is computed).
 
     'interleaved' makes each chunk's samples in one pass (the prefilter shared by all
     angles); 'blocked' makes one pass per copy, since its file holds each copy contiguously.
