@@ -237,30 +237,89 @@ def _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order, pre
 
 @jit
 def _gather_tile(c, taps, wy, wx, outside, order, cval, values):
-    """Interpolate every output pixel of one angle for all lanes: ``values[p, b]``."""
+    """Interpolate every output pixel of one angle for all lanes: ``values[p, b]``.
+
+    One pixel loop per order: with the order fixed outside the loop, LLVM keeps each lane's
+    sum in a register for orders 1 and 3 (taps spelled out, below); a single loop testing
+    the order per pixel ran about 1.5x slower.
+    """
+    n_pixels = taps.shape[0]
+    if order == 1:
+        for p in range(n_pixels):
+            if outside[p]:
+                values[p, :] = cval
+            else:
+                _gather_pixel_order1(c, taps[p], wy[p], wx[p], values[p])
+    elif order == 3:
+        for p in range(n_pixels):
+            if outside[p]:
+                values[p, :] = cval
+            else:
+                _gather_pixel_order3(c, taps[p], wy[p], wx[p], values[p])
+    else:
+        for p in range(n_pixels):
+            if outside[p]:
+                values[p, :] = cval
+            else:
+                _gather_pixel(c, taps[p], wy[p], wx[p], order, values[p])
+
+
+@jit(inline=True)
+def _gather_pixel(c, taps, wy, wx, order, acc):
+    """Any order: tap by tap over all lanes, (coefficient * weight_y) * weight_x summed in
+    tap order from 0.0, SciPy's rounding."""
     k = order + 1
-    tile = c.shape[1]
-    for p in range(taps.shape[0]):
-        acc = values[p]
-        if outside[p]:
+    tile = acc.shape[0]
+    for b in range(tile):
+        acc[b] = 0.0
+    for i in range(k):
+        w_i = wy[i]
+        for j in range(k):
+            w_j = wx[j]
+            row = c[taps[i * k + j]]
             for b in range(tile):
-                acc[b] = cval
-            continue
-        for b in range(tile):
-            acc[b] = 0.0
-        if order == 0:
-            row = taps[p, 0]
-            for b in range(tile):
-                acc[b] += c[row, b]
-        else:
-            for i in range(k):
-                w_i = wy[p, i]
-                for j in range(k):
-                    w_j = wx[p, j]
-                    row = taps[p, i * k + j]
-                    # (coefficient * weight_y) * weight_x, accumulated in tap order: SciPy's rounding.
-                    for b in range(tile):
-                        acc[b] += c[row, b] * w_i * w_j
+                acc[b] += row[b] * w_i * w_j
+
+
+# Orders 1 and 3 (the common ones) spell their taps out with the lanes innermost, so each
+# lane's sum stays in a register across all taps; _gather_pixel reads and writes ``acc``
+# once per tap, about 1.5x slower. Same terms, same order.
+
+@jit(inline=True)
+def _add_tap_row2(t, r0, r1, b, w_y, x0, x1):
+    t += r0[b] * w_y * x0
+    t += r1[b] * w_y * x1
+    return t
+
+
+@jit(inline=True)
+def _add_tap_row4(t, r0, r1, r2, r3, b, w_y, x0, x1, x2, x3):
+    t = _add_tap_row2(t, r0, r1, b, w_y, x0, x1)
+    return _add_tap_row2(t, r2, r3, b, w_y, x2, x3)
+
+
+@jit(inline=True)
+def _gather_pixel_order1(c, taps, wy, wx, acc):
+    r0, r1, r2, r3 = c[taps[0]], c[taps[1]], c[taps[2]], c[taps[3]]
+    y0, y1, x0, x1 = wy[0], wy[1], wx[0], wx[1]
+    for b in range(acc.shape[0]):
+        t = _add_tap_row2(0.0, r0, r1, b, y0, x0, x1)
+        acc[b] = _add_tap_row2(t, r2, r3, b, y1, x0, x1)
+
+
+@jit(inline=True)
+def _gather_pixel_order3(c, taps, wy, wx, acc):
+    r0, r1, r2, r3 = c[taps[0]], c[taps[1]], c[taps[2]], c[taps[3]]
+    r4, r5, r6, r7 = c[taps[4]], c[taps[5]], c[taps[6]], c[taps[7]]
+    r8, r9, r10, r11 = c[taps[8]], c[taps[9]], c[taps[10]], c[taps[11]]
+    r12, r13, r14, r15 = c[taps[12]], c[taps[13]], c[taps[14]], c[taps[15]]
+    y0, y1, y2, y3 = wy[0], wy[1], wy[2], wy[3]
+    x0, x1, x2, x3 = wx[0], wx[1], wx[2], wx[3]
+    for b in range(acc.shape[0]):
+        t = _add_tap_row4(0.0, r0, r1, r2, r3, b, y0, x0, x1, x2, x3)
+        t = _add_tap_row4(t, r4, r5, r6, r7, b, y1, x0, x1, x2, x3)
+        t = _add_tap_row4(t, r8, r9, r10, r11, b, y2, x0, x1, x2, x3)
+        acc[b] = _add_tap_row4(t, r12, r13, r14, r15, b, y3, x0, x1, x2, x3)
 
 
 @jit(parallel=True)
