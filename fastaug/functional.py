@@ -1,8 +1,8 @@
 """Stateless batch operations: arrays and per-sample parameter arrays in, arrays out."""
 import numpy as np
-from scipy import special
 
 from . import _validation as v
+from ._degrees import cos_sin_degrees
 from .kernels import boundary, rotate as rotate_kernels
 from .plan import apply_plans, cached_plan, prepad_width
 
@@ -62,7 +62,7 @@ def rotate_each(images, angles, *, order=3, mode="nearest", cval=0.0, prefilter=
         angles = np.repeat(angles, channels)
     # Matrices and offsets on the host, with the same NumPy arithmetic as scipy's rotate
     # (a stacked matmul gives the same bits as one (2, 2) @ (2,) per sample).
-    c, s = special.cosdg(angles), special.sindg(angles)
+    c, s = cos_sin_degrees(angles)
     matrices = np.ascontiguousarray(np.stack([np.stack([c, s], -1), np.stack([-s, c], -1)], -2))
     plane = np.asarray((height, width))
     offsets = np.ascontiguousarray((plane - 1) / 2 - matrices @ ((plane - 1) / 2))

@@ -9,9 +9,9 @@ import functools
 import os
 
 import numpy as np
-from scipy import special
 
 from . import _validation as v
+from ._degrees import cos_sin_degrees
 from .kernels import boundary, rotate as rotate_kernels
 
 
@@ -21,7 +21,7 @@ def rotation_geometry(in_plane, angle, reshape):
     The order of NumPy calls matters: the offset uses the same ``(2, 2) @ (2,)`` matmul, whose
     rounding (FMA or not) decides ties in order-0 sampling.
     """
-    c, s = special.cosdg(angle), special.sindg(angle)
+    c, s = cos_sin_degrees(angle)
     matrix = np.array([[c, s], [-s, c]])
     in_plane = np.asarray(in_plane)
     if reshape:
