@@ -3,7 +3,7 @@ import numpy as np
 
 from . import _validation as v
 from ._degrees import cos_sin_degrees
-from .kernels import boundary, rotate as rotate_kernels
+from .kernels import boundary, rotate as rotate_kernels, scheduling
 from .plan import apply_plans, cached_plan, prepad_width
 
 LAYOUTS = ("interleaved", "blocked")
@@ -72,7 +72,7 @@ def rotate_each(images, angles, *, order=3, mode="nearest", cval=0.0, prefilter=
     cast, lo, hi = v.cast_rule(scratch.dtype)
     rotate_kernels.rotate_each_batch(planes, matrices, offsets, npad, code == boundary.NEAREST,
                                      v.pad_value(cval, planes.dtype), cval, order, code, init,
-                                     cast, lo, hi, scratch)
+                                     cast, lo, hi, scratch, scheduling.worker_count())
     if channels:
         out[...] = np.moveaxis(scratch.reshape(-1, channels, height, width), 1, 3)
     else:

@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _validation as v
 from ._degrees import cos_sin_degrees
-from .kernels import boundary, rotate as rotate_kernels
+from .kernels import boundary, rotate as rotate_kernels, scheduling
 
 
 def rotation_geometry(in_plane, angle, reshape):
@@ -210,9 +210,9 @@ def apply_plans(plans, images, out, axes, out_index=None):
         # Only for the benchmark regression guard's self-test: one kernel call per image
         # (same results, far slower), to show that the guard trips.
         for b in range(batch.shape[0]):
-            rotate_kernels.rotate_batch(batch[b:b + 1], *args, dest[b:b + 1])
+            rotate_kernels.rotate_batch(batch[b:b + 1], *args, dest[b:b + 1], 1)
     else:
-        rotate_kernels.rotate_batch(batch, *args, dest)
+        rotate_kernels.rotate_batch(batch, *args, dest, scheduling.worker_count())
     if scratch is not None:
         if out_index is not None:
             out_index[...] = scratch

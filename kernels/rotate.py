@@ -27,6 +27,7 @@ from .boundary import (
     boundary_map_coordinate,
     boundary_spline_mode,
 )
+from .scheduling import next_task
 from .spline import spline_prefilter_columns, spline_prefilter_rows, spline_weights
 
 #: Images per tile: 64 float64 lanes keep a 52x52 padded tile (1.4 MB) inside L2.
@@ -324,7 +325,7 @@ def _gather_pixel_order3(c, taps, wy, wx, acc):
 
 @jit(parallel=True)
 def rotate_batch(images, npad, pad_edge, pad_value, cval, order, prefilter_init, row_needed,
-                 taps, wy, wx, outside, cast, lo, hi, out):
+                 taps, wy, wx, outside, cast, lo, hi, out, workers):
     """Rotate a batch by one or more angles sharing one input plane.
 
     images: ``(B, H, W)`` any real dtype, any strides, read only.
@@ -333,22 +334,29 @@ def rotate_batch(images, npad, pad_edge, pad_value, cval, order, prefilter_init,
     pad_value: the pre-pad value (cval cast to the input dtype) for 'grid-constant'.
     prefilter_init: -1 for none, else the spline prefilter's boundary family.
     out: ``(B, A, P)`` any real dtype and strides; never aliases ``images``.
+    workers: tiles are shared out dynamically among this many workers
+    (:func:`kernels.scheduling.worker_count`).
     """
     n_images = images.shape[0]
     rows = images.shape[1] + 2 * npad
     cols = images.shape[2] + 2 * npad
     tile = min(TILE, n_images)
     n_tiles = (n_images + tile - 1) // tile if tile > 0 else 0
-    for t in prange(n_tiles):
-        b0 = t * tile
-        lanes = min(tile, n_images - b0)
+    next_tile = np.zeros(1, np.int64)
+    for _ in prange(min(workers, n_tiles)):
         c = np.empty((rows * cols + 1, tile))
         values = np.empty((taps.shape[1], tile))
-        _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order, prefilter_init,
-                      row_needed, c)
-        for a in range(taps.shape[0]):
-            _gather_tile(c, taps[a], wy[a], wx[a], outside[a], order, cval, values)
-            _store_tile(values, out, b0, a, lanes, cast, lo, hi)
+        while True:
+            t = next_task(next_tile)
+            if t >= n_tiles:
+                break
+            b0 = t * tile
+            lanes = min(tile, n_images - b0)
+            _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order,
+                          prefilter_init, row_needed, c)
+            for a in range(taps.shape[0]):
+                _gather_tile(c, taps[a], wy[a], wx[a], outside[a], order, cval, values)
+                _store_tile(values, out, b0, a, lanes, cast, lo, hi)
 
 
 @jit
@@ -367,12 +375,13 @@ def _interpolate_one(coef, taps, wy, wx, order):
 
 @jit(parallel=True)
 def rotate_each_batch(images, matrices, offsets, npad, pad_edge, pad_value, cval, order, mode,
-                      prefilter_init, cast, lo, hi, out):
+                      prefilter_init, cast, lo, hi, out, workers):
     """Rotate image ``b`` by its own ``matrices[b]``, ``offsets[b]`` (shape kept).
 
     images ``(B, H, W)``; matrices float64 ``(B, 2, 2)``; offsets float64 ``(B, 2)``;
     out ``(B, 1, H * W)``. Tiles are loaded and prefiltered as in ``rotate_batch``; each
-    image then computes its own taps pixel by pixel (the same arithmetic).
+    image then computes its own taps pixel by pixel (the same arithmetic). ``workers`` as
+    in ``rotate_batch``.
     """
     n_images, height, width = images.shape
     rows = height + 2 * npad
@@ -382,30 +391,35 @@ def rotate_each_batch(images, matrices, offsets, npad, pad_edge, pad_value, cval
     row_needed = np.ones(rows, np.bool_)
     tile = min(TILE, n_images)
     n_tiles = (n_images + tile - 1) // tile if tile > 0 else 0
-    for t in prange(n_tiles):
-        b0 = t * tile
-        lanes = min(tile, n_images - b0)
+    next_tile = np.zeros(1, np.int64)
+    for _ in prange(min(workers, n_tiles)):
         c = np.empty((rows * cols + 1, tile))
         values = np.empty((n_pixels, tile))
         taps = np.empty(k * k, np.int32)
         wy = np.empty(k)
         wx = np.empty(k)
         ws = np.empty(k)
-        _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order,
-                      prefilter_init, row_needed, c)
         coef = np.empty(rows * cols + 1)
-        for b in range(lanes):
-            matrix = matrices[b0 + b]
-            offset = offsets[b0 + b]
-            # This image's coefficients, contiguous: its taps then hit L1, not 16 lines each.
-            for r in range(rows * cols + 1):
-                coef[r] = c[r, b]
-            for oy in range(height):
-                for ox in range(width):
-                    p = oy * width + ox
-                    if _pixel_taps(matrix, offset, float(oy), float(ox), rows, cols, npad,
-                                   order, mode, taps, wy, wx, ws):
-                        values[p, b] = cval
-                    else:
-                        values[p, b] = _interpolate_one(coef, taps, wy, wx, order)
-        _store_tile(values, out, b0, 0, lanes, cast, lo, hi)
+        while True:
+            t = next_task(next_tile)
+            if t >= n_tiles:
+                break
+            b0 = t * tile
+            lanes = min(tile, n_images - b0)
+            _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order,
+                          prefilter_init, row_needed, c)
+            for b in range(lanes):
+                matrix = matrices[b0 + b]
+                offset = offsets[b0 + b]
+                # This image's coefficients, contiguous: its taps then hit L1, not 16 lines each.
+                for r in range(rows * cols + 1):
+                    coef[r] = c[r, b]
+                for oy in range(height):
+                    for ox in range(width):
+                        p = oy * width + ox
+                        if _pixel_taps(matrix, offset, float(oy), float(ox), rows, cols, npad,
+                                       order, mode, taps, wy, wx, ws):
+                            values[p, b] = cval
+                        else:
+                            values[p, b] = _interpolate_one(coef, taps, wy, wx, order)
+            _store_tile(values, out, b0, 0, lanes, cast, lo, hi)
