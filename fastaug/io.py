@@ -99,13 +99,26 @@ def write_array(fh, arr):
                                  f"shape {arr.shape} after {written // max(row_bytes, 1)} rows")
             if pending is not None:
                 pending.result()
-            pending = writer.submit(fh.write, memoryview(block.reshape(-1)).cast("B"))
+            pending = writer.submit(_write_in_slices, fh, block)
             written += block.nbytes
         if pending is not None:
             pending.result()
     if written != expected:
         raise ValueError(f"blocks made {written // max(row_bytes, 1)} rows of an array of "
                          f"shape {arr.shape}")
+
+
+#: Bytes per write call of a streamed block. A zip member computes its CRC-32 over each
+#: write before passing it on, so whole 38 MB blocks left the disk idle during each CRC;
+#: in 4 MiB slices the CRC of one slice runs while the disk takes the last (564 MB of
+#: float32 samples: 0.48-0.50 s instead of 0.57-0.73 s).
+WRITE_SLICE = 4 << 20
+
+
+def _write_in_slices(fh, block):
+    data = memoryview(block.reshape(-1)).cast("B")
+    for start in range(0, len(data), WRITE_SLICE):
+        fh.write(data[start:start + WRITE_SLICE])
 
 
 class SequentialFile(io.RawIOBase):
