@@ -159,7 +159,6 @@ def augment_dataset(angles, *, dataset="mnist", data=None, split="train", order=
         raw, labels = raw[:limit], labels[:limit]
     buffers = _chunk_buffers(raw.shape[0], raw.shape[1:], dtype, angles, include_original,
                              layout)
-    kernels.join()  # never two parallel kernel launches at once (Numba's workqueue aborts)
     n = raw.shape[0]
     copies = len(angles) + include_original
     per_copy = ([0.0] if include_original else []) + angles
@@ -176,6 +175,8 @@ def augment_dataset(angles, *, dataset="mnist", data=None, split="train", order=
         source_index = np.tile(source_index, copies)
         angle_col = np.repeat(np.asarray(per_copy, np.float32), n)
     columns = dict(labels=labels[source_index], source_index=source_index, angle=angle_col)
+    # All of the above runs while the kernels load (hashing and filling release the GIL).
+    kernels.join()  # never two parallel kernel launches at once (Numba's workqueue aborts)
     images = io.StreamedArray(
         (n * copies,) + raw.shape[1:], np.dtype(dtype),
         _sample_blocks(raw, dtype, angles, include_original, layout, order, mode, cval,
