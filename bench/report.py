@@ -140,7 +140,8 @@ def main(argv=None):
             f"{extra[c]['fastaug'].get('output_bytes', 0) / 2**20:,.0f} MiB |"
             for c in sorted(cli))
         sections.append("## `fastaug augment --angles 15,-15` end to end (full MNIST, .npz)\n\n"
-                        "| dtype | wall (median) | peak RSS | output |\n|---|---|---|---|\n" + rows)
+                        "| dtype, output | wall (median) | peak RSS | output |\n|---|---|---|---|\n"
+                        + rows)
     if mlp:
         sections.append("## MLP (784-200-200-10, float64)\n\n" + peer_table(cases, mlp))
 
