@@ -1,11 +1,14 @@
 """Dynamic work sharing for ``prange`` kernels.
 
 Numba hands each thread an equal, contiguous share of a ``prange`` loop up front. When another
-thread of the process (the output writer's CRC and disk copies, for instance) or of another
-process takes part of one core, the thread on that core finishes its share last and the other
-core idles: measured with one busy thread beside it, the batch rotation ran 1.9x slower. So
-the tile loops ``prange`` over one worker per thread instead, and each worker takes the next
-tile from a shared counter until none is left: a slowed thread simply takes fewer tiles.
+thread or process takes part of one core (the output writer's CRC and disk copies, for
+instance), the thread on that core finishes its share last while the other core idles. So the
+tile loops ``prange`` over one worker per thread instead, and each worker takes the next tile
+from a shared counter until none is left: a slowed thread simply takes fewer tiles.
+
+Measured on the 2-core VM, 60000 images x 2 angles, order 3, with a busy process pinned to one
+core: 0.69-0.75 s (medians of 7) with the equal split, 0.58-0.66 s with the counter; with the
+cores free both ran 0.28-0.47 s, within the machine's noise.
 """
 import numba
 from numba import types
