@@ -323,6 +323,27 @@ def _gather_pixel_order3(c, taps, wy, wx, acc):
         acc[b] = _add_tap_row4(t, r12, r13, r14, r15, b, y3, x0, x1, x2, x3)
 
 
+@jit
+def _tiling(n_images):
+    """(images per tile, number of tiles) for a batch of ``n_images``."""
+    tile = min(TILE, n_images)
+    return tile, (n_images + tile - 1) // tile if tile > 0 else 0
+
+
+@jit
+def _claim_tile(counter, images, npad, pad_edge, pad_value, cval, order, prefilter_init,
+                row_needed, c):
+    """Take the next tile from the shared ``counter`` (:mod:`kernels.scheduling`) and prepare
+    it in ``c``: return (first image, images in it), with no images once all are taken."""
+    tile = c.shape[1]
+    b0 = next_task(counter) * tile
+    lanes = min(tile, images.shape[0] - b0)
+    if lanes > 0:
+        _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order,
+                      prefilter_init, row_needed, c)
+    return b0, lanes
+
+
 @jit(parallel=True)
 def rotate_batch(images, npad, pad_edge, pad_value, cval, order, prefilter_init, row_needed,
                  taps, wy, wx, outside, cast, lo, hi, out, workers):
@@ -337,23 +358,18 @@ def rotate_batch(images, npad, pad_edge, pad_value, cval, order, prefilter_init,
     workers: tiles are shared out dynamically among this many workers
     (:func:`kernels.scheduling.worker_count`).
     """
-    n_images = images.shape[0]
     rows = images.shape[1] + 2 * npad
     cols = images.shape[2] + 2 * npad
-    tile = min(TILE, n_images)
-    n_tiles = (n_images + tile - 1) // tile if tile > 0 else 0
+    tile, n_tiles = _tiling(images.shape[0])
     next_tile = np.zeros(1, np.int64)
     for _ in prange(min(workers, n_tiles)):
         c = np.empty((rows * cols + 1, tile))
         values = np.empty((taps.shape[1], tile))
         while True:
-            t = next_task(next_tile)
-            if t >= n_tiles:
+            b0, lanes = _claim_tile(next_tile, images, npad, pad_edge, pad_value, cval, order,
+                                    prefilter_init, row_needed, c)
+            if lanes <= 0:
                 break
-            b0 = t * tile
-            lanes = min(tile, n_images - b0)
-            _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order,
-                          prefilter_init, row_needed, c)
             for a in range(taps.shape[0]):
                 _gather_tile(c, taps[a], wy[a], wx[a], outside[a], order, cval, values)
                 _store_tile(values, out, b0, a, lanes, cast, lo, hi)
@@ -383,14 +399,13 @@ def rotate_each_batch(images, matrices, offsets, npad, pad_edge, pad_value, cval
     image then computes its own taps pixel by pixel (the same arithmetic). ``workers`` as
     in ``rotate_batch``.
     """
-    n_images, height, width = images.shape
+    height, width = images.shape[1], images.shape[2]
     rows = height + 2 * npad
     cols = width + 2 * npad
     k = order + 1
     n_pixels = height * width
     row_needed = np.ones(rows, np.bool_)
-    tile = min(TILE, n_images)
-    n_tiles = (n_images + tile - 1) // tile if tile > 0 else 0
+    tile, n_tiles = _tiling(images.shape[0])
     next_tile = np.zeros(1, np.int64)
     for _ in prange(min(workers, n_tiles)):
         c = np.empty((rows * cols + 1, tile))
@@ -401,13 +416,10 @@ def rotate_each_batch(images, matrices, offsets, npad, pad_edge, pad_value, cval
         ws = np.empty(k)
         coef = np.empty(rows * cols + 1)
         while True:
-            t = next_task(next_tile)
-            if t >= n_tiles:
+            b0, lanes = _claim_tile(next_tile, images, npad, pad_edge, pad_value, cval, order,
+                                    prefilter_init, row_needed, c)
+            if lanes <= 0:
                 break
-            b0 = t * tile
-            lanes = min(tile, n_images - b0)
-            _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order,
-                          prefilter_init, row_needed, c)
             for b in range(lanes):
                 matrix = matrices[b0 + b]
                 offset = offsets[b0 + b]
