@@ -33,8 +33,9 @@ def _horner(zz, coefficients):
 def cos_sin_degrees(angle):
     """``(cosdg(angle), sindg(angle))`` for a finite float or array of floats (float64)."""
     x = np.asarray(angle, dtype=np.float64)
-    lost = np.abs(x) > TOTAL_LOSS
-    magnitude = np.where(lost, 0.0, np.abs(x))  # reduce a harmless 0 in their place
+    magnitude = np.abs(x)
+    lost = magnitude > TOTAL_LOSS
+    magnitude = np.where(lost, 0.0, magnitude)  # reduce a harmless 0 in their place
     # Octant index modulo 16, computed on a float so huge angles do not overflow an int.
     octants = np.floor(magnitude / 45.0)
     j = (octants - np.ldexp(np.floor(np.ldexp(octants, -4)), 4)).astype(np.int64)

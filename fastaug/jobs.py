@@ -57,11 +57,12 @@ def _passes(angles, include_original, layout):
     return ([([], True)] if include_original else []) + [([a], False) for a in angles]
 
 
-def _chunk_buffers(n, rest, dtype, angles, include_original, layout):
-    """The source chunk and the two sample buffers of :func:`_sample_blocks`, with their pages
-    touched: the job does this while the kernels load, so the first chunks do not pay for
-    fresh memory (up to 0.05 s each on VMs that give freed memory back to the host)."""
-    widest = max(len(a) + o for a, o in _passes(angles, include_original, layout))
+def _chunk_buffers(n, rest, dtype, passes):
+    """The source chunk and the two sample buffers of :func:`_sample_blocks` for ``passes``
+    (:func:`_passes`), with their pages touched: the job does this while the kernels load, so
+    the first chunks do not pay for fresh memory (up to 0.05 s each on VMs that give freed
+    memory back to the host)."""
+    widest = max(len(a) + o for a, o in passes)
     sources = np.empty((min(CHUNK, n),) + tuple(rest), dtype)
     samples = np.empty((2, min(CHUNK, n) * widest) + tuple(rest), dtype)
     samples.fill(0)  # NumPy releases the GIL here, so the kernel loader runs on meanwhile
@@ -82,7 +83,7 @@ def _sample_blocks(raw, dtype, angles, include_original, layout, order, mode, cv
     n = raw.shape[0]
     passes = _passes(angles, include_original, layout)
     if buffers is None:
-        buffers = _chunk_buffers(n, raw.shape[1:], dtype, angles, include_original, layout)
+        buffers = _chunk_buffers(n, raw.shape[1:], dtype, passes)
     # Two sample buffers in turn: one is written while the other is filled.
     sources, samples = buffers
     turn = 0
@@ -103,7 +104,7 @@ def _sample_blocks(raw, dtype, angles, include_original, layout, order, mode, cv
 
 def _start_loading_kernels(image_shape, dtype, *args):
     """Run the chunk path on two blank images in a background thread, so Numba loads the
-    compiled kernels (about 0.3 s from its disk cache) while the input is read and
+    compiled kernels (about 0.45 s from its disk cache) while the input is read and
     decompressed; the arrays have the real chunks' types. Daemon: Ctrl-C need not wait."""
     blank = np.zeros((2,) + tuple(image_shape), np.uint8)
 
@@ -157,8 +158,8 @@ def augment_dataset(angles, *, dataset="mnist", data=None, split="train", order=
                                                progress=progress)
     if limit is not None:
         raw, labels = raw[:limit], labels[:limit]
-    buffers = _chunk_buffers(raw.shape[0], raw.shape[1:], dtype, angles, include_original,
-                             layout)
+    buffers = _chunk_buffers(raw.shape[0], raw.shape[1:], dtype,
+                             _passes(angles, include_original, layout))
     n = raw.shape[0]
     copies = len(angles) + include_original
     per_copy = ([0.0] if include_original else []) + angles
