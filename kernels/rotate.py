@@ -33,9 +33,6 @@ from .spline import spline_prefilter_columns, spline_prefilter_rows, spline_weig
 #: Images per tile: 64 float64 lanes keep a 52x52 padded tile (1.4 MB) inside L2.
 TILE = 64
 
-#: Output pixels stored per block (see _store_tile).
-STORE_BLOCK = 32
-
 # How a double is stored into the output element type (SciPy's CASE_INTERP_OUT*).
 CAST_FLOAT = 0
 CAST_UNSIGNED = 1
@@ -124,34 +121,32 @@ def _store_tile(values, out, b0, a, lanes, cast, lo, hi):
     """Store doubles ``values[p, b]`` into ``out[b0 + b, a, p]`` like SciPy's CASE_INTERP_OUT*.
 
     Integers round half away from zero (half up for unsigned), clip, then truncate; bool is
-    C's truncating conversion. Each image's row of ``out`` is written in order.
+    C's truncating conversion.
     """
-    n_pixels = values.shape[0]
-    # Blocks of pixels keep both the reads (values rows) and the writes (one cache line of
-    # each image's output row) in L1.
-    for p0 in range(0, n_pixels, STORE_BLOCK):
-        p1 = min(p0 + STORE_BLOCK, n_pixels)
-        for b in range(lanes):
-            dest = out[b0 + b, a]
-            if cast == CAST_FLOAT:
-                for p in range(p0, p1):
-                    dest[p] = values[p, b]
-            elif cast == CAST_UNSIGNED:
-                for p in range(p0, p1):
-                    t = values[p, b]
-                    t = t + 0.5 if t > 0 else 0.0
-                    t = hi if t > hi else t
-                    dest[p] = 0.0 if t < 0 else t
-            elif cast == CAST_SIGNED:
-                for p in range(p0, p1):
-                    t = values[p, b]
-                    t = t + 0.5 if t > 0 else t - 0.5
-                    t = hi if t > hi else t
-                    dest[p] = lo if t < lo else t
-            else:
-                for p in range(p0, p1):
-                    t = values[p, b]
-                    dest[p] = t >= 1.0 or t <= -1.0
+    # Pixel by pixel, each reading one contiguous row of ``values`` and writing one element
+    # to each lane's output row: the lanes' rows stay in L1 for the next pixels. This ran
+    # about 1.3x faster than reading ``values`` down a column for each lane in turn.
+    for p in range(values.shape[0]):
+        row = values[p]
+        if cast == CAST_FLOAT:
+            for b in range(lanes):
+                out[b0 + b, a, p] = row[b]
+        elif cast == CAST_UNSIGNED:
+            for b in range(lanes):
+                t = row[b]
+                t = t + 0.5 if t > 0 else 0.0
+                t = hi if t > hi else t
+                out[b0 + b, a, p] = 0.0 if t < 0 else t
+        elif cast == CAST_SIGNED:
+            for b in range(lanes):
+                t = row[b]
+                t = t + 0.5 if t > 0 else t - 0.5
+                t = hi if t > hi else t
+                out[b0 + b, a, p] = lo if t < lo else t
+        else:
+            for b in range(lanes):
+                t = row[b]
+                out[b0 + b, a, p] = t >= 1.0 or t <= -1.0
 
 
 @jit
@@ -165,7 +160,7 @@ def _load_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, c):
     :func:`spline_prefilter_columns` filters (edge copies for 'nearest'; cval for
     'grid-constant', with one cval column each side); :func:`_fill_pad_columns` copies the
     rest after the column pass, where pad columns equal those columns. Lanes past ``lanes``
-    are zero. The extra last row is the cval row read by grid-constant taps.
+    are zero. Row ``rows * cols`` is the cval row read by grid-constant taps.
     """
     height, width = images.shape[1], images.shape[2]
     cols = width + 2 * npad
@@ -208,11 +203,14 @@ def _filtered_columns(npad, width, pad_edge):
 
 
 @jit
-def _fill_pad_columns(c, rows, cols, npad, width, pad_edge):
-    """Copy the filtered edge (or cval) columns into the remaining pad columns."""
+def _fill_pad_columns(c, rows, cols, npad, width, pad_edge, row_needed):
+    """Copy the filtered edge (or cval) columns into the remaining pad columns of the rows
+    the row pass filters (``row_needed``); no other row is read again."""
     x_lo, x_hi = _filtered_columns(npad, width, pad_edge)
     tile = c.shape[1]
     for r in range(rows):
+        if not row_needed[r]:
+            continue
         left = c[r * cols + x_lo]
         right = c[r * cols + x_hi - 1]
         for x in range(x_lo):
@@ -232,7 +230,7 @@ def _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order, pre
         x_lo, x_hi = _filtered_columns(npad, images.shape[2], pad_edge)
         spline_prefilter_columns(c, rows, cols, x_lo, x_hi, order, prefilter_init)
         if npad > 0:
-            _fill_pad_columns(c, rows, cols, npad, images.shape[2], pad_edge)
+            _fill_pad_columns(c, rows, cols, npad, images.shape[2], pad_edge, row_needed)
         spline_prefilter_rows(c, rows, cols, row_needed, order, prefilter_init)
 
 
