@@ -261,10 +261,48 @@ def main(argv=None):
         return 1
 
 
+#: NumPy submodules the command never uses but would import anyway (see
+#: :func:`defer_unused_numpy_submodules`), with what each cost on the critical path.
+UNUSED_NUMPY_SUBMODULES = ("f2py",  # 0.2 s
+                           "testing")  # 0.04 s
+
+
+def defer_unused_numpy_submodules():
+    """Make :data:`UNUSED_NUMPY_SUBMODULES` lazy modules (``importlib.util.LazyLoader``, the
+    standard recipe) unless they are imported already: each then loads in full the first
+    time one of its attributes is used, and never otherwise.
+
+    Why: loading the first kernel makes Numba import ``scipy.linalg`` (to look for a BLAS);
+    SciPy's bundled array-api-compat then copies every public attribute of ``numpy``, which
+    imports all of NumPy's lazily loaded submodules. ``numpy.f2py`` alone took 0.2 s
+    (SciPy 1.17, NumPy 2.4), all of it holding the GIL on the job's critical path.
+    """
+    import importlib.util
+
+    import numpy
+
+    for name in UNUSED_NUMPY_SUBMODULES:
+        full = f"numpy.{name}"
+        if full in sys.modules:
+            continue
+        spec = importlib.util.find_spec(full)
+        if spec is None or spec.loader is None:
+            continue
+        spec.loader = importlib.util.LazyLoader(spec.loader)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[full] = module
+        spec.loader.exec_module(module)
+        # As the import system does for a submodule it loads: numpy's own lazy __getattr__
+        # would otherwise import it again by name.
+        setattr(numpy, name, module)
+
+
 def console():
     """The ``fastaug`` command: :func:`main`, then exit without the interpreter's final
     garbage collection, which spends about 0.2 s walking Numba's objects (nothing left
-    needs it: outputs are closed and renamed by then)."""
+    needs it: outputs are closed and renamed by then). The command's own process, so
+    :func:`defer_unused_numpy_submodules` first."""
+    defer_unused_numpy_submodules()
     code = main()
     gc.freeze()
     return code
