@@ -104,8 +104,9 @@ def _sample_blocks(raw, dtype, angles, include_original, layout, order, mode, cv
 
 def _start_loading_kernels(image_shape, dtype, *args):
     """Run the chunk path on two blank images in a background thread, so Numba loads the
-    compiled kernels (about 0.45 s from its disk cache) while the input is read and
-    decompressed; the arrays have the real chunks' types. Daemon: Ctrl-C need not wait."""
+    compiled kernels (about 0.3 s from its disk cache, holding the GIL) while the input is
+    read and decompressed; the arrays have the real chunks' types. Daemon: Ctrl-C need not
+    wait."""
     blank = np.zeros((2,) + tuple(image_shape), np.uint8)
 
     def load():
