@@ -149,10 +149,11 @@ class SequentialFile(io.RawIOBase):
             direct = 0
             self._fd = os.open(path, flags, 0o666)
         self._direct = bool(direct)
-        self._stages = [mmap.mmap(-1, self.STAGE) for _ in range(2)]
-        # Copies into a stage go through NumPy, which releases the GIL while it copies
-        # (slice assignment to an mmap holds it): the job's other threads run meanwhile.
-        self._stage_bytes = [np.frombuffer(stage, np.uint8) for stage in self._stages]
+        # Page-aligned memory (mmap), used through NumPy views: NumPy releases the GIL while
+        # it copies into them (slice assignment to an mmap holds it), so the job's other
+        # threads run meanwhile. The mmaps are kept only to free them at close.
+        self._mmaps = [mmap.mmap(-1, self.STAGE) for _ in range(2)]
+        self._stages = [np.frombuffer(m, np.uint8) for m in self._mmaps]
         self._fill = 0
         self._position = 0
         self._disk = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fastaug-disk")
@@ -169,8 +170,7 @@ class SequentialFile(io.RawIOBase):
         size = len(view)
         while view:
             take = min(len(view), self.STAGE - self._fill)
-            self._stage_bytes[0][self._fill:self._fill + take] = np.frombuffer(view[:take],
-                                                                               np.uint8)
+            self._stages[0][self._fill:self._fill + take] = np.frombuffer(view[:take], np.uint8)
             self._fill += take
             view = view[take:]
             if self._fill == self.STAGE:
@@ -183,7 +183,6 @@ class SequentialFile(io.RawIOBase):
         self._wait()
         self._pending = self._disk.submit(self._write_all, self._stages[0], self._fill)
         self._stages.reverse()
-        self._stage_bytes.reverse()
         self._fill = 0
 
     def _wait(self):
@@ -228,10 +227,10 @@ class SequentialFile(io.RawIOBase):
         if not self.closed:
             self._disk.shutdown(wait=True)
             os.close(self._fd)
-            self._stage_bytes = []  # NumPy's views keep an mmap from closing
-            for stage in self._stages:
+            self._stages = []  # NumPy's views keep an mmap from closing
+            for memory in self._mmaps:
                 try:
-                    stage.close()
+                    memory.close()
                 except BufferError:
                     pass  # a failed write's traceback still views it; freed with that
             super().close()
