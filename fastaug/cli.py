@@ -261,48 +261,56 @@ def main(argv=None):
         return 1
 
 
-#: NumPy submodules the command never uses but would import anyway (see
-#: :func:`defer_unused_numpy_submodules`), with what each cost on the critical path.
-UNUSED_NUMPY_SUBMODULES = ("f2py",  # 0.2 s
-                           "testing")  # 0.04 s
+#: The module Numba imports to look for a BLAS when its first kernel loads (see
+#: :func:`preload_blas_bindings`).
+BLAS_BINDINGS = "scipy.linalg.cython_blas"
 
 
-def defer_unused_numpy_submodules():
-    """Make :data:`UNUSED_NUMPY_SUBMODULES` lazy modules (``importlib.util.LazyLoader``, the
-    standard recipe) unless they are imported already: each then loads in full the first
-    time one of its attributes is used, and never otherwise.
+def preload_blas_bindings():
+    """Import :data:`BLAS_BINDINGS` on its own, without running the ``scipy.linalg`` package.
 
-    Why: loading the first kernel makes Numba import ``scipy.linalg`` (to look for a BLAS);
-    SciPy's bundled array-api-compat then copies every public attribute of ``numpy``, which
-    imports all of NumPy's lazily loaded submodules. ``numpy.f2py`` alone took 0.2 s
-    (SciPy 1.17, NumPy 2.4), all of it holding the GIL on the job's critical path.
+    Why: loading the first kernel makes Numba check for a BLAS with ``import
+    scipy.linalg.cython_blas``, which first imports all of ``scipy.linalg`` (and through
+    it SciPy's array-API layer, which imports every NumPy submodule, ``numpy.f2py``
+    included): 0.07-0.1 s holding the GIL on the job's critical path, for one extension
+    module that needs only NumPy. Once that module is in ``sys.modules`` under its full
+    name, Numba's import and the C-level imports of Numba and SciPy find it directly.
+
+    Nothing is lost: a later ``import scipy.linalg`` runs the package as usual, and
+    ``from scipy.linalg import cython_blas`` gives this same module (only the attribute
+    ``scipy.linalg.cython_blas`` stays unset). Where the module cannot be found or loaded
+    this way, nothing changes and the usual import happens.
     """
+    import importlib.machinery
     import importlib.util
 
-    import numpy
-
-    for name in UNUSED_NUMPY_SUBMODULES:
-        full = f"numpy.{name}"
-        if full in sys.modules:
-            continue
-        spec = importlib.util.find_spec(full)
-        if spec is None or spec.loader is None:
-            continue
-        spec.loader = importlib.util.LazyLoader(spec.loader)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[full] = module
+    if BLAS_BINDINGS in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    package = importlib.util.find_spec("scipy")  # a top-level name: nothing is imported
+    if package is None or not package.submodule_search_locations:
+        return
+    extension = (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES)
+    for folder in package.submodule_search_locations:
+        spec = importlib.machinery.FileFinder(f"{folder}/linalg", extension).find_spec(
+            BLAS_BINDINGS)
+        if spec is not None:
+            break
+    else:
+        return
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[BLAS_BINDINGS] = module
+    try:
         spec.loader.exec_module(module)
-        # As the import system does for a submodule it loads: numpy's own lazy __getattr__
-        # would otherwise import it again by name.
-        setattr(numpy, name, module)
+    except ImportError:
+        del sys.modules[BLAS_BINDINGS]
 
 
 def console():
     """The ``fastaug`` command: :func:`main`, then exit without the interpreter's final
     garbage collection, which spends about 0.2 s walking Numba's objects (nothing left
     needs it: outputs are closed and renamed by then). The command's own process, so
-    :func:`defer_unused_numpy_submodules` first."""
-    defer_unused_numpy_submodules()
+    :func:`preload_blas_bindings` first."""
+    preload_blas_bindings()
     code = main()
     gc.freeze()
     return code
