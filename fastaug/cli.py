@@ -283,6 +283,7 @@ def preload_blas_bindings():
     """
     import importlib.machinery
     import importlib.util
+    import os
 
     if BLAS_BINDINGS in sys.modules or "scipy.linalg" in sys.modules:
         return
@@ -291,8 +292,8 @@ def preload_blas_bindings():
         return
     extension = (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES)
     for folder in package.submodule_search_locations:
-        spec = importlib.machinery.FileFinder(f"{folder}/linalg", extension).find_spec(
-            BLAS_BINDINGS)
+        linalg = os.path.join(folder, "linalg")
+        spec = importlib.machinery.FileFinder(linalg, extension).find_spec(BLAS_BINDINGS)
         if spec is not None:
             break
     else:
