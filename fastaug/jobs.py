@@ -66,14 +66,16 @@ def _passes(angles, include_original, layout):
     return ([([], True)] if include_original else []) + [([a], False) for a in angles]
 
 
-def _chunk_buffers(n, rest, dtype, passes):
+def _chunk_buffers(raw, dtype, passes):
     """The source chunk and the two sample buffers of :func:`_sample_blocks` for ``passes``
     (:func:`_passes`), with their pages touched: the job does this while the kernels load, so
     the first chunks do not pay for fresh memory (up to 0.05 s each on VMs that give freed
-    memory back to the host)."""
+    memory back to the host). No source chunk (None) when ``raw`` is already in ``dtype``:
+    :func:`_source_images` then uses it as stored."""
+    n, rest = raw.shape[0], raw.shape[1:]
     widest = max(len(a) + o for a, o in passes)
-    sources = np.empty((min(CHUNK, n),) + tuple(rest), dtype)
-    samples = np.empty((2, min(CHUNK, n) * widest) + tuple(rest), dtype)
+    sources = None if raw.dtype == dtype else np.empty((min(CHUNK, n),) + rest, dtype)
+    samples = np.empty((2, min(CHUNK, n) * widest) + rest, dtype)
     samples.fill(0)  # NumPy releases the GIL here, so the kernel loader runs on meanwhile
     return sources, samples
 
@@ -92,7 +94,7 @@ def _sample_blocks(raw, dtype, angles, include_original, layout, order, mode, cv
     n = raw.shape[0]
     passes = _passes(angles, include_original, layout)
     if buffers is None:
-        buffers = _chunk_buffers(n, raw.shape[1:], dtype, passes)
+        buffers = _chunk_buffers(raw, dtype, passes)
     # Two sample buffers in turn: one is written while the other is filled.
     sources, samples = buffers
     turn = 0
@@ -102,7 +104,8 @@ def _sample_blocks(raw, dtype, angles, include_original, layout, order, mode, cv
             copies = len(pass_angles) + original
             for s in range(0, n, CHUNK):
                 m = min(CHUNK, n - s)
-                chunk = _source_images(raw[s:s + m], dtype, out=sources[:m])
+                chunk = _source_images(raw[s:s + m], dtype,
+                                       out=None if sources is None else sources[:m])
                 block = samples[turn, :m * copies]
                 turn ^= 1
                 augment_into(chunk, pass_angles, block, include_original=original,
@@ -168,8 +171,7 @@ def augment_dataset(angles, *, dataset="mnist", data=None, split="train", order=
                                                progress=progress)
     if limit is not None:
         raw, labels = raw[:limit], labels[:limit]
-    buffers = _chunk_buffers(raw.shape[0], raw.shape[1:], dtype,
-                             _passes(angles, include_original, layout))
+    buffers = _chunk_buffers(raw, dtype, _passes(angles, include_original, layout))
     n = raw.shape[0]
     copies = len(angles) + include_original
     per_copy = ([0.0] if include_original else []) + angles
