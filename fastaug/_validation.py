@@ -3,6 +3,7 @@
 Errors follow SciPy's classes for the same bad input (``rotate`` is a drop-in), and name the
 argument, what is allowed and what was received.
 """
+import functools
 import math
 import numbers
 import warnings
@@ -178,6 +179,7 @@ def output_array(output, input, shape, complex_output=False):
     return np.zeros(shape, dtype=dtype)
 
 
+@functools.lru_cache(maxsize=32)
 def cast_rule(dtype):
     """(cast code, low, high) with which the kernels store a double into ``dtype``."""
     if dtype.kind == "f":
@@ -207,4 +209,10 @@ def choice(value, name, allowed):
 
 def pad_value(cval, dtype):
     """cval as ``np.pad`` stores it in an array of ``dtype`` (SciPy pre-pads with np.pad)."""
-    return float(np.pad(np.zeros(1, dtype), 1, constant_values=cval)[0])
+    # Keyed by the exact bits: -0.0 == 0.0 would otherwise share a cache entry.
+    return _pad_value(float(cval).hex(), dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _pad_value(cval_hex, dtype):
+    return float(np.pad(np.zeros(1, dtype), 1, constant_values=float.fromhex(cval_hex))[0])

@@ -3,8 +3,8 @@ import numpy as np
 
 from . import _validation as v
 from ._degrees import cos_sin_degrees
-from .kernels import boundary, rotate as rotate_kernels, scheduling
-from .plan import apply_plans, cached_plan, prepad_width
+from .kernels import boundary, rotate as rotate_kernels
+from .plan import TileSetup, apply_plans, cached_plan, prepad_width, resample_tiles
 
 LAYOUTS = ("interleaved", "blocked")
 
@@ -69,10 +69,15 @@ def rotate_each(images, angles, *, order=3, mode="nearest", cval=0.0, prefilter=
     npad = prepad_width(order, code, bool(prefilter))
     init = v.PREFILTER_INIT[code] if prefilter and order > 1 else -1
     scratch = np.empty((planes.shape[0], 1, height * width), out.dtype.newbyteorder("="))
-    cast, lo, hi = v.cast_rule(scratch.dtype)
-    rotate_kernels.rotate_each_batch(planes, matrices, offsets, npad, code == boundary.NEAREST,
-                                     v.pad_value(cval, planes.dtype), cval, order, code, init,
-                                     cast, lo, hi, scratch, scheduling.worker_count())
+    gather = rotate_kernels.tile_gather_each
+
+    def gather_own_angle(c, b0, lanes, a, values):
+        gather(c, lanes, matrices[b0:b0 + lanes], offsets[b0:b0 + lanes], height, width, npad,
+               order, code, cval, values)
+
+    setup = TileSetup.of((height, width), npad, code == boundary.NEAREST, cval, order, init,
+                         planes.dtype, np.ones(height + 2 * npad, np.bool_))
+    resample_tiles(planes, scratch, setup, gather_own_angle)
     if channels:
         out[...] = np.moveaxis(scratch.reshape(-1, channels, height, width), 1, 3)
     else:

@@ -7,12 +7,14 @@ number of images through the batch kernel.
 """
 import functools
 import os
+import typing
 
 import numpy as np
 
 from . import _validation as v
 from ._degrees import cos_sin_degrees
-from .kernels import boundary, rotate as rotate_kernels, scheduling
+from ._parallel import run_tiles
+from .kernels import boundary, rotate as rotate_kernels, spline as spline_kernels
 
 
 def rotation_geometry(in_plane, angle, reshape):
@@ -171,48 +173,65 @@ def cached_plan(shape, angle, reshape, order, mode, cval, prefilter):
 
 
 def _as_batch(arr, axes):
-    """``arr`` as a C-contiguous ``(B, H, W)`` with the plane of ``axes`` last.
+    """``arr`` as a C-contiguous native-order ``(B, H, W)`` with the plane of ``axes`` last.
 
     A copy only for other layouts: one memory layout keeps the kernel fast and compiled once.
     """
-    moved = np.moveaxis(arr, axes, (-2, -1))
-    return np.ascontiguousarray(moved.reshape((-1,) + moved.shape[-2:]))
+    if axes != (arr.ndim - 2, arr.ndim - 1):
+        arr = np.moveaxis(arr, axes, (-2, -1))
+    batch = np.ascontiguousarray(arr.reshape((-1,) + arr.shape[-2:]))
+    return v.kernel_ready(batch)
+
+
+def _pixels_view(out, axes):
+    """``(moved, target)``: ``out`` with the plane of ``axes`` last, and the same memory as a
+    ``(B, 1, P)`` view, or None where no such view exists (the kernels then write a scratch
+    array that is copied into ``moved``)."""
+    moved = out if axes == (out.ndim - 2, out.ndim - 1) else np.moveaxis(out, axes, (-2, -1))
+    target = moved.reshape((-1, 1, moved.shape[-2] * moved.shape[-1]))
+    if target.size and not np.may_share_memory(target, moved):
+        target = None  # reshape had to copy
+    return moved, target
+
+
+@functools.lru_cache(maxsize=16)
+def _tile_setup(plans, input_dtype):
+    """The :class:`TileSetup` of ``plans`` (a tuple sharing one input side) for an input
+    dtype; rows any of them reads are the only ones the row pass filters."""
+    first = plans[0]
+    rows_read = np.logical_or.reduce([p.rows_read for p in plans])
+    return TileSetup.of(first.shape, first.npad, first.pads_edge, first.cval, first.order,
+                        first.prefilter_init, input_dtype, rows_read)
 
 
 def apply_plans(plans, images, out, axes, out_index=None):
-    """Run the batch kernel: ``images`` rotated by every plan (same input side) into ``out``.
+    """Run the kernels: ``images`` rotated by every plan (same input side) into ``out``.
 
     ``out_index`` (optional) maps to a ``(B, A, P)`` view of ``out``; by default ``out`` has
     ``images``' shape with the rotated plane in ``axes`` and a single plan.
     """
     first = plans[0]
-    batch = v.kernel_ready(_as_batch(images, axes))
+    batch = _as_batch(images, axes)
     if out_index is None:
-        moved = np.moveaxis(out, axes, (-2, -1))
-        n_pixels = moved.shape[-2] * moved.shape[-1]
-        try:
-            target = moved.reshape((-1, 1, n_pixels), copy=False)
-        except ValueError:
-            target = None
+        moved, target = _pixels_view(out, axes)
     else:
         moved, target = None, out_index
     scratch = None
-    if target is None or not target.dtype.isnative or np.shares_memory(target, batch):
+    if target is None or not target.dtype.isnative or (
+            target.size and np.may_share_memory(target, batch)):
         scratch = np.empty((batch.shape[0], len(plans), first.taps.shape[0]),
-                           dtype=out.dtype.newbyteorder("="))
+                           dtype=target.dtype.newbyteorder("=") if target is not None
+                           else out.dtype.newbyteorder("="))
     dest = scratch if scratch is not None else target
-    cast, lo, hi = v.cast_rule(dest.dtype)
-    tables = stacked_tables(plans)
-    rows_needed = np.logical_or.reduce([p.rows_read for p in plans])
-    args = (first.npad, first.pads_edge, v.pad_value(first.cval, batch.dtype), first.cval,
-            first.order, first.prefilter_init, rows_needed, *tables, cast, lo, hi)
-    if os.environ.get("FASTAUG_FORCE_SLOW_PATH") == "1":
-        # Only for the benchmark regression guard's self-test: one kernel call per image
-        # (same results, far slower), to show that the guard trips.
-        for b in range(batch.shape[0]):
-            rotate_kernels.rotate_batch(batch[b:b + 1], *args, dest[b:b + 1], 1)
-    else:
-        rotate_kernels.rotate_batch(batch, *args, dest, scheduling.worker_count())
+    tables = [(p.taps, p.wy, p.wx, p.outside) for p in plans]
+    order, cval = first.order, first.cval
+    gather = rotate_kernels.tile_gather
+
+    def gather_angle(c, b0, lanes, a, values):
+        taps, wy, wx, outside = tables[a]
+        gather(c, taps, wy, wx, outside, order, cval, values)
+
+    resample_tiles(batch, dest, _tile_setup(tuple(plans), batch.dtype), gather_angle)
     if scratch is not None:
         if out_index is not None:
             out_index[...] = scratch
@@ -221,10 +240,105 @@ def apply_plans(plans, images, out, axes, out_index=None):
     return out
 
 
-def stacked_tables(plans):
-    """The tap tables of several plans stacked on a leading angle axis."""
-    if len(plans) == 1:
-        p = plans[0]
-        return p.taps[None], p.wy[None], p.wx[None], p.outside[None]
-    return (np.stack([p.taps for p in plans]), np.stack([p.wy for p in plans]),
-            np.stack([p.wx for p in plans]), np.stack([p.outside for p in plans]))
+class TileSetup(typing.NamedTuple):
+    """How the kernels prepare each tile of a resampling (the pixel-independent part)."""
+
+    height: int
+    width: int
+    npad: int             #: pre-pad width on each side (SciPy's 12, or 0)
+    pad_edge: bool        #: pre-pad repeats edge pixels ('nearest'), else holds pad_value
+    pad_value: float      #: cval as the input dtype stores it (np.pad's cast)
+    cval: float           #: cval as a double, read by 'constant'/'grid-constant' taps
+    order: int
+    prefilter_init: int   #: the prefilter's boundary family, or -1 for none
+    row_needed: np.ndarray     #: bool (rows,): rows any tap reads; the row pass filters those
+    column_firsts: np.ndarray  #: int64: tile rows starting the columns the column pass filters
+    row_firsts: np.ndarray     #: int64: tile rows starting the rows the row pass filters
+
+    @classmethod
+    def of(cls, shape, npad, pad_edge, cval, order, prefilter_init, input_dtype, row_needed):
+        height, width = shape
+        cols = width + 2 * npad
+        x_lo, x_hi = rotate_kernels.filtered_columns(npad, width, pad_edge)
+        return cls(height, width, npad, pad_edge, v.pad_value(cval, input_dtype), cval,
+                   order, prefilter_init, row_needed, np.arange(x_lo, x_hi, dtype=np.int64),
+                   np.flatnonzero(row_needed).astype(np.int64) * cols)
+
+    @property
+    def rows(self):
+        return self.height + 2 * self.npad
+
+    @property
+    def cols(self):
+        return self.width + 2 * self.npad
+
+
+#: The one line start of a whole plane filtered at once (its lines are the lanes).
+_WHOLE_PLANE = np.zeros(1, np.int64)
+
+
+def _prepare_tile(c, setup, plane_buffers):
+    """Pad a loaded tile and turn it into B-spline coefficients (orders > 1, prefiltered).
+
+    ``plane_buffers``: for a one-image tile, ``(plane, across)``, the tile as a
+    ``(rows, cols)`` plane and a ``(cols, rows)`` buffer: each pass then filters every line
+    of the plane side by side, where one lane would leave each recursion a serial chain.
+    """
+    height, width, npad, pad_edge = setup.height, setup.width, setup.npad, setup.pad_edge
+    rotate_kernels.tile_pad(c, height, width, npad, pad_edge, setup.pad_value, setup.cval)
+    init, order = setup.prefilter_init, setup.order
+    if init < 0:
+        return
+    rows, cols = setup.rows, setup.cols
+    filter_lines = spline_kernels.spline_filter_lines
+    if plane_buffers is not None:
+        plane, across = plane_buffers
+        if npad:
+            rotate_kernels.tile_pad_columns(c, height, width, npad, pad_edge,
+                                            np.ones(rows, np.bool_))
+        filter_lines(plane, _WHOLE_PLANE, 1, rows, order, init)
+        rotate_kernels.plane_transpose(plane, across)
+        filter_lines(across, _WHOLE_PLANE, 1, cols, order, init)
+        rotate_kernels.plane_transpose(across, plane)
+        return
+    filter_lines(c, setup.column_firsts, cols, rows, order, init)
+    if npad:
+        rotate_kernels.tile_pad_columns(c, height, width, npad, pad_edge, setup.row_needed)
+    filter_lines(c, setup.row_firsts, 1, cols, order, init)
+
+
+def resample_tiles(batch, dest, setup, gather):
+    """Tile by tile: load ``batch`` (C-contiguous ``(B, H, W)``), prepare per ``setup``
+    (:class:`TileSetup`), then for each output slot ``a`` of ``dest`` (``(B, A, P)``) call
+    ``gather(c, b0, lanes, a, values)`` and store ``values`` into ``dest[b0:b0 + lanes, a]``.
+
+    Tiles are shared among fastaug's threads (:mod:`fastaug._parallel`); a single image is
+    one tile, run in the calling thread.
+    """
+    n = batch.shape[0]
+    if n == 0:
+        return
+    # FASTAUG_FORCE_SLOW_PATH: only for the benchmark regression guard's self-test (one image
+    # per tile: same results, far slower), to show that the guard trips.
+    tile = 1 if os.environ.get("FASTAUG_FORCE_SLOW_PATH") == "1" else min(rotate_kernels.TILE, n)
+    rows, cols, npad = setup.rows, setup.cols, setup.npad
+    n_slots, n_pixels = dest.shape[1], dest.shape[2]
+    cast, lo, hi = v.cast_rule(dest.dtype)
+    load, store = rotate_kernels.tile_load, rotate_kernels.tile_store
+
+    def worker(claim):
+        c = np.empty((rows * cols + 1, tile))
+        values = np.empty((n_pixels, tile))
+        plane_buffers = None
+        if tile == 1:
+            plane_buffers = (c[:rows * cols].reshape(rows, cols), np.empty((cols, rows)))
+        while (t := claim()) is not None:
+            b0 = t * tile
+            lanes = min(tile, n - b0)
+            load(batch, b0, lanes, npad, c)
+            _prepare_tile(c, setup, plane_buffers)
+            for a in range(n_slots):
+                gather(c, b0, lanes, a, values)
+                store(values, dest, b0, a, lanes, cast, lo, hi)
+
+    run_tiles(-(-n // tile), worker)

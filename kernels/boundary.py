@@ -22,7 +22,7 @@ def _trunc(x):
     return float(math.trunc(x))
 
 
-@jit(inline=True)
+@jit
 def boundary_map_coordinate(x, n, mode):
     """Fold coordinate ``x`` on an axis of ``n`` samples into range; -1.0 means "use cval".
 

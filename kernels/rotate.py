@@ -11,14 +11,24 @@ Tap tables (one angle, ``P = out_h * out_w`` output pixels, ``k = order + 1``):
 * ``wy, wx``  float64 ``(P, k)``: spline weights along axis 0 and axis 1.
 * ``outside`` bool ``(P,)``: the pixel is ``cval`` outright (constant mode).
 
-The batch kernels keep images batch-innermost in tiles of up to ``TILE`` images (see
-``kernels.spline``), so each tap is one contiguous vector over the tile.
+Images are processed in tiles of up to ``TILE`` images kept batch-innermost (see
+``kernels.spline``), so each tap is one contiguous vector over the tile. A tile goes through
+serial kernels, which fastaug's own threads run tile by tile (``fastaug._parallel``):
+
+* ``tile_load``   input dtype -> float64 tile (compiled once per input dtype, small);
+* ``tile_pad``, ``tile_pad_columns`` and ``kernels.spline.spline_filter_lines``: pre-pad
+  and B-spline coefficients (float64 only: compiled once);
+* ``tile_gather`` / ``tile_gather_each``: interpolation (float64 only: compiled once);
+* ``tile_store``  float64 -> output dtype, SciPy's rounding (once per output dtype, small).
+
+So a new dtype compiles only a small copy loop, never the prefilter or the gather. Each is
+called from Python rather than from one driver kernel: Numba links a callee's code into
+every kernel that calls it and optimises it again there, so one big driver would compile
+the prefilter and the gather again for every dtype pair.
 """
 import math
 
 import numpy as np
-from numba import prange
-
 from ._jit import jit
 from .boundary import (
     GRID_CONSTANT,
@@ -27,8 +37,7 @@ from .boundary import (
     boundary_map_coordinate,
     boundary_spline_mode,
 )
-from .scheduling import next_task
-from .spline import spline_prefilter_columns, spline_prefilter_rows, spline_weights
+from .spline import spline_weights
 
 #: Images per tile: 64 float64 lanes keep a 52x52 padded tile (1.4 MB) inside L2.
 TILE = 64
@@ -40,88 +49,113 @@ CAST_SIGNED = 2
 CAST_BOOL = 3
 
 
-@jit(inline=True)
-def _pixel_taps(matrix, offset, oy, ox, rows, cols, npad, order, mode, taps, wy, wx, ws):
-    """Fill one pixel's taps and weights; return True if the pixel is plain cval."""
-    k = order + 1
-    spline_mode = boundary_spline_mode(mode)
-    sentinel = rows * cols
-    grid_constant = mode == GRID_CONSTANT
-    start_y = 0
-    start_x = 0
-    for h in range(2):
-        n = rows if h == 0 else cols
-        # Same order of operations as SciPy: shift first, then each column of the matrix.
-        tmp = offset[h]
-        tmp += oy * matrix[h, 0]
-        tmp += ox * matrix[h, 1]
-        cc = tmp + npad
-        if mode != GRID_CONSTANT and mode != NEAREST:
-            cc = boundary_map_coordinate(cc, n, mode)
-            if not cc > -1.0:
-                return True
-        if order & 1:
-            start = int(math.floor(cc)) - order // 2
-        else:
-            start = int(math.floor(cc + 0.5)) - order // 2
-        w = wy if h == 0 else wx
-        if h == 0:
-            start_y = start
-        else:
-            start_x = start
-        if order > 0:
-            spline_weights(cc, order, ws)
-            for i in range(k):
-                w[i] = ws[i]
-        else:
-            w[0] = 1.0
-    # Fold the taps once per axis (only near the edges; grid-constant taps are not folded).
-    edge_y = start_y < 0 or start_y + order >= rows
-    edge_x = start_x < 0 or start_x + order >= cols
-    for i in range(k):
-        ry = start_y + i
-        y_out = ry < 0 or ry >= rows
-        if edge_y and not grid_constant:
-            ry = boundary_fold_tap(ry, rows, spline_mode)
-        for j in range(k):
-            rx = start_x + j
-            if edge_x:
-                x_out = rx < 0 or rx >= cols
-                if grid_constant:
-                    if y_out or x_out:
-                        taps[i * k + j] = sentinel
-                        continue
-                else:
-                    rx = boundary_fold_tap(rx, cols, spline_mode)
-            elif grid_constant and y_out:
-                taps[i * k + j] = sentinel
-                continue
-            taps[i * k + j] = ry * cols + rx
-    return False
+@jit(per_pixel=True)
+def _axis_start(coordinate, n, npad, order, mode):
+    """(first tap, coordinate, inside) on one axis of ``n`` coefficient rows, as SciPy folds
+    it; not ``inside``: the pixel is cval outright (constant mode)."""
+    cc = coordinate + npad
+    if mode != GRID_CONSTANT and mode != NEAREST:
+        cc = boundary_map_coordinate(cc, n, mode)
+        if not cc > -1.0:
+            return 0, cc, False
+    if order & 1:
+        return int(math.floor(cc)) - order // 2, cc, True
+    return int(math.floor(cc + 0.5)) - order // 2, cc, True
 
 
-@jit(parallel=True)
+@jit
 def rotate_plan_taps(matrix, offset, out_h, out_w, rows, cols, npad, order, mode,
                      taps, wy, wx, outside):
     """Fill the tap tables of one rotation (see module docstring) for every output pixel.
 
     ``matrix`` float64 (2, 2) and ``offset`` float64 (2,) as SciPy's ``rotate`` builds them;
     ``rows, cols``: the (pre-padded) coefficient plane; ``npad``: the pre-pad width.
+
+    The pixel loop calls only scalar helpers and indexes the tables: a helper taking an
+    array, or an array view per pixel, costs atomic reference-count updates per pixel
+    (measured 4-5x slower).
     """
-    for oy in prange(out_h):
-        ws = np.empty(order + 1)
+    k = order + 1
+    spline_mode = boundary_spline_mode(mode)
+    sentinel = rows * cols
+    grid_constant = mode == GRID_CONSTANT
+    m00, m01, m10, m11 = matrix[0, 0], matrix[0, 1], matrix[1, 0], matrix[1, 1]
+    o0, o1 = offset[0], offset[1]
+    for oy in range(out_h):
         for ox in range(out_w):
             p = oy * out_w + ox
-            outside[p] = _pixel_taps(matrix, offset, float(oy), float(ox), rows, cols, npad,
-                                     order, mode, taps[p], wy[p], wx[p], ws)
+            start_y = start_x = 0
+            outside[p] = False
+            for h in range(2):
+                # Same order of operations as SciPy: shift first, then each matrix column.
+                tmp = o0 if h == 0 else o1
+                tmp += oy * (m00 if h == 0 else m10)
+                tmp += ox * (m01 if h == 0 else m11)
+                start, cc, inside = _axis_start(tmp, rows if h == 0 else cols, npad, order,
+                                                mode)
+                if not inside:
+                    outside[p] = True
+                    break
+                weights = spline_weights(cc, order)
+                if h == 0:
+                    start_y = start
+                    for i in range(k):
+                        wy[p, i] = weights[i]
+                else:
+                    start_x = start
+                    for i in range(k):
+                        wx[p, i] = weights[i]
+            if outside[p]:
+                continue
+            # Fold the taps once per axis (only near the edges; grid-constant taps are not
+            # folded but read the cval row).
+            edge_y = start_y < 0 or start_y + order >= rows
+            edge_x = start_x < 0 or start_x + order >= cols
+            for i in range(k):
+                ry = start_y + i
+                y_out = ry < 0 or ry >= rows
+                if edge_y and not grid_constant:
+                    ry = boundary_fold_tap(ry, rows, spline_mode)
+                for j in range(k):
+                    rx = start_x + j
+                    if edge_x:
+                        x_out = rx < 0 or rx >= cols
+                        if grid_constant:
+                            if y_out or x_out:
+                                taps[p, i * k + j] = sentinel
+                                continue
+                        else:
+                            rx = boundary_fold_tap(rx, cols, spline_mode)
+                    elif grid_constant and y_out:
+                        taps[p, i * k + j] = sentinel
+                        continue
+                    taps[p, i * k + j] = ry * cols + rx
 
 
 @jit
-def _store_tile(values, out, b0, a, lanes, cast, lo, hi):
+def tile_load(images, b0, lanes, npad, c):
+    """Copy ``images[b0:b0 + lanes]`` (``(B, H, W)``, any real dtype, C-contiguous) into the
+    data region of tile ``c`` (float64 ``(rows * cols + 1, T)``, offset ``npad`` on both
+    axes); lanes past ``lanes`` become zero. The pads are :func:`tile_prepare`'s."""
+    height, width = images.shape[1], images.shape[2]
+    cols = width + 2 * npad
+    tile = c.shape[1]
+    for y in range(height):
+        base = (y + npad) * cols + npad
+        for x in range(width):
+            row = c[base + x]
+            for b in range(lanes):
+                row[b] = images[b0 + b, y, x]
+            for b in range(lanes, tile):
+                row[b] = 0.0
+
+
+@jit
+def tile_store(values, out, b0, a, lanes, cast, lo, hi):
     """Store doubles ``values[p, b]`` into ``out[b0 + b, a, p]`` like SciPy's CASE_INTERP_OUT*.
 
-    Integers round half away from zero (half up for unsigned), clip, then truncate; bool is
-    C's truncating conversion.
+    ``out``: ``(B, A, P)``, any real dtype, pixels contiguous. Integers round half away from
+    zero (half up for unsigned), clip, then truncate; bool is C's truncating conversion.
     """
     # Pixel by pixel, each reading one contiguous row of ``values`` and writing one element
     # to each lane's output row: the lanes' rows stay in L1 for the next pixels. This ran
@@ -150,49 +184,7 @@ def _store_tile(values, out, b0, a, lanes, cast, lo, hi):
 
 
 @jit
-def _load_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, c):
-    """Copy images[b0:b0+lanes] into tile ``c`` (float64) at offset ``npad`` on both axes.
-
-    ``pad_value`` is cval as the input dtype holds it (np.pad's cast, as SciPy pads);
-    ``cval`` itself (a double) fills the extra row.
-
-    With ``npad > 0`` the pad rows are filled for the columns that
-    :func:`spline_prefilter_columns` filters (edge copies for 'nearest'; cval for
-    'grid-constant', with one cval column each side); :func:`_fill_pad_columns` copies the
-    rest after the column pass, where pad columns equal those columns. Lanes past ``lanes``
-    are zero. Row ``rows * cols`` is the cval row read by grid-constant taps.
-    """
-    height, width = images.shape[1], images.shape[2]
-    cols = width + 2 * npad
-    rows = height + 2 * npad
-    tile = c.shape[1]
-    for y in range(height):
-        base = (y + npad) * cols + npad
-        for x in range(width):
-            row = c[base + x]
-            for b in range(lanes):
-                row[b] = images[b0 + b, y, x]
-            for b in range(lanes, tile):
-                row[b] = 0.0
-    if npad > 0:
-        x_lo, x_hi = _filtered_columns(npad, width, pad_edge)
-        for r in range(rows):
-            if npad <= r < npad + height:
-                if not pad_edge:
-                    for b in range(tile):
-                        c[r * cols + x_lo, b] = pad_value
-                        c[r * cols + x_hi - 1, b] = pad_value
-                continue
-            src = npad if r < npad else npad + height - 1
-            for x in range(x_lo, x_hi):
-                for b in range(tile):
-                    c[r * cols + x, b] = c[src * cols + x, b] if pad_edge else pad_value
-    for b in range(tile):
-        c[rows * cols, b] = cval
-
-
-@jit
-def _filtered_columns(npad, width, pad_edge):
+def filtered_columns(npad, width, pad_edge):
     """Columns that need the column pass: the data, plus one cval column each side when
     padding with cval. Every other pad column is a copy of one of these, before and after."""
     if npad == 0:
@@ -203,233 +195,184 @@ def _filtered_columns(npad, width, pad_edge):
 
 
 @jit
-def _fill_pad_columns(c, rows, cols, npad, width, pad_edge, row_needed):
-    """Copy the filtered edge (or cval) columns into the remaining pad columns of the rows
-    the row pass filters (``row_needed``); no other row is read again."""
-    x_lo, x_hi = _filtered_columns(npad, width, pad_edge)
+def tile_pad(c, height, width, npad, pad_edge, pad_value, cval):
+    """Complete a loaded tile (:func:`tile_load`) for the prefilter: the pre-pad rows and the
+    cval row.
+
+    The pad rows are filled for the columns the column pass filters (edge copies for
+    'nearest', ``pad_value`` for 'grid-constant', with one ``pad_value`` column each side);
+    the other pad columns are copies of those columns, made by :func:`tile_pad_columns`
+    after the column pass (or before it, for a one-image plane filtered whole).
+    ``pad_value``: cval as the input dtype holds it (np.pad's cast, as SciPy pads);
+    ``cval`` itself (a double) fills row ``rows * cols``, read by grid-constant taps.
+    """
+    cols = width + 2 * npad
+    rows = height + 2 * npad
+    tile = c.shape[1]
+    x_lo, x_hi = filtered_columns(npad, width, pad_edge)
+    for r in range(rows if npad > 0 else 0):
+        if npad <= r < npad + height:
+            if not pad_edge:
+                for b in range(tile):
+                    c[r * cols + x_lo, b] = pad_value
+                    c[r * cols + x_hi - 1, b] = pad_value
+            continue
+        src = npad if r < npad else npad + height - 1
+        for x in range(x_lo, x_hi):
+            for b in range(tile):
+                c[r * cols + x, b] = c[src * cols + x, b] if pad_edge else pad_value
+    for b in range(tile):
+        c[rows * cols, b] = cval
+
+
+@jit
+def tile_pad_columns(c, height, width, npad, pad_edge, row_needed):
+    """Copy the edge (or cval) columns the column pass filters into the other pad columns of
+    the rows in ``row_needed`` (bool ``(rows,)``); no other row is read again."""
+    rows = height + 2 * npad
+    cols = width + 2 * npad
+    x_lo, x_hi = filtered_columns(npad, width, pad_edge)
     tile = c.shape[1]
     for r in range(rows):
         if not row_needed[r]:
             continue
-        left = c[r * cols + x_lo]
-        right = c[r * cols + x_hi - 1]
+        left = r * cols + x_lo
+        right = r * cols + x_hi - 1
         for x in range(x_lo):
-            c[r * cols + x, :tile] = left
+            for b in range(tile):
+                c[r * cols + x, b] = c[left, b]
         for x in range(x_hi, cols):
-            c[r * cols + x, :tile] = right
+            for b in range(tile):
+                c[r * cols + x, b] = c[right, b]
 
 
 @jit
-def _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order, prefilter_init,
-                  row_needed, c):
-    """Load a tile and, for orders > 1, turn it into B-spline coefficients."""
-    rows = images.shape[1] + 2 * npad
-    cols = images.shape[2] + 2 * npad
-    _load_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, c)
-    if prefilter_init >= 0:
-        x_lo, x_hi = _filtered_columns(npad, images.shape[2], pad_edge)
-        spline_prefilter_columns(c, rows, cols, x_lo, x_hi, order, prefilter_init)
-        if npad > 0:
-            _fill_pad_columns(c, rows, cols, npad, images.shape[2], pad_edge, row_needed)
-        spline_prefilter_rows(c, rows, cols, row_needed, order, prefilter_init)
+def plane_transpose(src, dst):
+    """``dst[x, y] = src[y, x]`` (float64, C-contiguous): a one-image plane turned so that
+    its rows become lanes for :func:`kernels.spline.spline_filter_lines`."""
+    for y in range(src.shape[0]):
+        for x in range(src.shape[1]):
+            dst[x, y] = src[y, x]
 
 
 @jit
-def _gather_tile(c, taps, wy, wx, outside, order, cval, values):
+def tile_gather(c, taps, wy, wx, outside, order, cval, values):
     """Interpolate every output pixel of one angle for all lanes: ``values[p, b]``.
 
-    One pixel loop per order: with the order fixed outside the loop, LLVM keeps each lane's
-    sum in a register for orders 1 and 3 (taps spelled out, below); a single loop testing
-    the order per pixel ran about 1.5x slower.
+    ``taps, wy, wx, outside``: one angle's tables (module docstring). Each lane sums
+    (coefficient * weight_y) * weight_x in tap order from 0.0: SciPy's rounding.
+
+    The lane loops are written out here, not in helpers: Numba optimises each function on
+    its own before linking, so a helper call inside a lane loop stays a call and the loop
+    is not vectorised (about 3x slower for order 1). One pixel loop per order, orders 1 and
+    3 with their taps spelled out, keep each lane's sum in a register across all taps; a
+    single loop testing the order per pixel ran about 1.5x slower.
     """
-    n_pixels = taps.shape[0]
+    n_pixels, lanes = values.shape
     if order == 1:
         for p in range(n_pixels):
+            acc = values[p]
             if outside[p]:
-                values[p, :] = cval
-            else:
-                _gather_pixel_order1(c, taps[p], wy[p], wx[p], values[p])
+                for b in range(lanes):
+                    acc[b] = cval
+                continue
+            tap = taps[p]
+            r0, r1, r2, r3 = c[tap[0]], c[tap[1]], c[tap[2]], c[tap[3]]
+            y0, y1 = wy[p, 0], wy[p, 1]
+            x0, x1 = wx[p, 0], wx[p, 1]
+            for b in range(lanes):
+                t = 0.0
+                t += r0[b] * y0 * x0
+                t += r1[b] * y0 * x1
+                t += r2[b] * y1 * x0
+                t += r3[b] * y1 * x1
+                acc[b] = t
     elif order == 3:
         for p in range(n_pixels):
+            acc = values[p]
             if outside[p]:
-                values[p, :] = cval
-            else:
-                _gather_pixel_order3(c, taps[p], wy[p], wx[p], values[p])
+                for b in range(lanes):
+                    acc[b] = cval
+                continue
+            tap = taps[p]
+            r0, r1, r2, r3 = c[tap[0]], c[tap[1]], c[tap[2]], c[tap[3]]
+            r4, r5, r6, r7 = c[tap[4]], c[tap[5]], c[tap[6]], c[tap[7]]
+            r8, r9, r10, r11 = c[tap[8]], c[tap[9]], c[tap[10]], c[tap[11]]
+            r12, r13, r14, r15 = c[tap[12]], c[tap[13]], c[tap[14]], c[tap[15]]
+            y0, y1, y2, y3 = wy[p, 0], wy[p, 1], wy[p, 2], wy[p, 3]
+            x0, x1, x2, x3 = wx[p, 0], wx[p, 1], wx[p, 2], wx[p, 3]
+            for b in range(lanes):
+                t = 0.0
+                t += r0[b] * y0 * x0
+                t += r1[b] * y0 * x1
+                t += r2[b] * y0 * x2
+                t += r3[b] * y0 * x3
+                t += r4[b] * y1 * x0
+                t += r5[b] * y1 * x1
+                t += r6[b] * y1 * x2
+                t += r7[b] * y1 * x3
+                t += r8[b] * y2 * x0
+                t += r9[b] * y2 * x1
+                t += r10[b] * y2 * x2
+                t += r11[b] * y2 * x3
+                t += r12[b] * y3 * x0
+                t += r13[b] * y3 * x1
+                t += r14[b] * y3 * x2
+                t += r15[b] * y3 * x3
+                acc[b] = t
     else:
+        k = order + 1
         for p in range(n_pixels):
+            acc = values[p]
             if outside[p]:
-                values[p, :] = cval
-            else:
-                _gather_pixel(c, taps[p], wy[p], wx[p], order, values[p])
-
-
-@jit(inline=True)
-def _gather_pixel(c, taps, wy, wx, order, acc):
-    """Any order: tap by tap over all lanes, (coefficient * weight_y) * weight_x summed in
-    tap order from 0.0, SciPy's rounding."""
-    k = order + 1
-    tile = acc.shape[0]
-    for b in range(tile):
-        acc[b] = 0.0
-    for i in range(k):
-        w_i = wy[i]
-        for j in range(k):
-            w_j = wx[j]
-            row = c[taps[i * k + j]]
-            for b in range(tile):
-                acc[b] += row[b] * w_i * w_j
-
-
-# Orders 1 and 3 (the common ones) spell their taps out with the lanes innermost, so each
-# lane's sum stays in a register across all taps; _gather_pixel reads and writes ``acc``
-# once per tap, about 1.5x slower. Same terms, same order.
-
-@jit(inline=True)
-def _add_tap_row2(t, r0, r1, b, w_y, x0, x1):
-    t += r0[b] * w_y * x0
-    t += r1[b] * w_y * x1
-    return t
-
-
-@jit(inline=True)
-def _add_tap_row4(t, r0, r1, r2, r3, b, w_y, x0, x1, x2, x3):
-    t = _add_tap_row2(t, r0, r1, b, w_y, x0, x1)
-    return _add_tap_row2(t, r2, r3, b, w_y, x2, x3)
-
-
-@jit(inline=True)
-def _gather_pixel_order1(c, taps, wy, wx, acc):
-    r0, r1, r2, r3 = c[taps[0]], c[taps[1]], c[taps[2]], c[taps[3]]
-    y0, y1, x0, x1 = wy[0], wy[1], wx[0], wx[1]
-    for b in range(acc.shape[0]):
-        t = _add_tap_row2(0.0, r0, r1, b, y0, x0, x1)
-        acc[b] = _add_tap_row2(t, r2, r3, b, y1, x0, x1)
-
-
-@jit(inline=True)
-def _gather_pixel_order3(c, taps, wy, wx, acc):
-    r0, r1, r2, r3 = c[taps[0]], c[taps[1]], c[taps[2]], c[taps[3]]
-    r4, r5, r6, r7 = c[taps[4]], c[taps[5]], c[taps[6]], c[taps[7]]
-    r8, r9, r10, r11 = c[taps[8]], c[taps[9]], c[taps[10]], c[taps[11]]
-    r12, r13, r14, r15 = c[taps[12]], c[taps[13]], c[taps[14]], c[taps[15]]
-    y0, y1, y2, y3 = wy[0], wy[1], wy[2], wy[3]
-    x0, x1, x2, x3 = wx[0], wx[1], wx[2], wx[3]
-    for b in range(acc.shape[0]):
-        t = _add_tap_row4(0.0, r0, r1, r2, r3, b, y0, x0, x1, x2, x3)
-        t = _add_tap_row4(t, r4, r5, r6, r7, b, y1, x0, x1, x2, x3)
-        t = _add_tap_row4(t, r8, r9, r10, r11, b, y2, x0, x1, x2, x3)
-        acc[b] = _add_tap_row4(t, r12, r13, r14, r15, b, y3, x0, x1, x2, x3)
+                for b in range(lanes):
+                    acc[b] = cval
+                continue
+            for b in range(lanes):
+                acc[b] = 0.0
+            for i in range(k):
+                w_i = wy[p, i]
+                for j in range(k):
+                    w_j = wx[p, j]
+                    row = c[taps[p, i * k + j]]
+                    for b in range(lanes):
+                        acc[b] += row[b] * w_i * w_j
 
 
 @jit
-def _tiling(n_images):
-    """(images per tile, number of tiles) for a batch of ``n_images``."""
-    tile = min(TILE, n_images)
-    return tile, (n_images + tile - 1) // tile if tile > 0 else 0
+def tile_gather_each(c, lanes, matrices, offsets, height, width, npad, order, mode, cval,
+                     values):
+    """Rotate lane ``b`` of a prepared tile by its own ``matrices[b]``, ``offsets[b]``
+    (float64 ``(lanes, 2, 2)`` and ``(lanes, 2)``), shape kept: ``values[p, b]``.
 
-
-@jit
-def _claim_tile(counter, images, npad, pad_edge, pad_value, cval, order, prefilter_init,
-                row_needed, c):
-    """Take the next tile from the shared ``counter`` (:mod:`kernels.scheduling`) and prepare
-    it in ``c``: return (first image, images in it), with no images once all are taken."""
-    tile = c.shape[1]
-    b0 = next_task(counter) * tile
-    lanes = min(tile, images.shape[0] - b0)
-    if lanes > 0:
-        _prepare_tile(images, b0, lanes, npad, pad_edge, pad_value, cval, order,
-                      prefilter_init, row_needed, c)
-    return b0, lanes
-
-
-@jit(parallel=True)
-def rotate_batch(images, npad, pad_edge, pad_value, cval, order, prefilter_init, row_needed,
-                 taps, wy, wx, outside, cast, lo, hi, out, workers):
-    """Rotate a batch by one or more angles sharing one input plane.
-
-    images: ``(B, H, W)`` any real dtype, any strides, read only.
-    taps/wy/wx/outside: the tap tables of ``A`` angles stacked on a leading axis;
-    row_needed: bool ``(H + 2 npad,)``, rows any of them reads.
-    pad_value: the pre-pad value (cval cast to the input dtype) for 'grid-constant'.
-    prefilter_init: -1 for none, else the spline prefilter's boundary family.
-    out: ``(B, A, P)`` any real dtype and strides; never aliases ``images``.
-    workers: tiles are shared out dynamically among this many workers
-    (:func:`kernels.scheduling.worker_count`).
+    Each image gets its own tap tables (:func:`rotate_plan_taps`, the same arithmetic) and
+    is gathered from a contiguous copy of its coefficients (its taps then hit L1, not 16
+    cache lines each), summing in :func:`tile_gather`'s order.
     """
-    rows = images.shape[1] + 2 * npad
-    cols = images.shape[2] + 2 * npad
-    tile, n_tiles = _tiling(images.shape[0])
-    next_tile = np.zeros(1, np.int64)
-    for _ in prange(min(workers, n_tiles)):
-        c = np.empty((rows * cols + 1, tile))
-        values = np.empty((taps.shape[1], tile))
-        while True:
-            b0, lanes = _claim_tile(next_tile, images, npad, pad_edge, pad_value, cval, order,
-                                    prefilter_init, row_needed, c)
-            if lanes <= 0:
-                break
-            for a in range(taps.shape[0]):
-                _gather_tile(c, taps[a], wy[a], wx[a], outside[a], order, cval, values)
-                _store_tile(values, out, b0, a, lanes, cast, lo, hi)
-
-
-@jit
-def _interpolate_one(coef, taps, wy, wx, order):
-    """One output value from one image's coefficients: the scalar form of ``_gather_tile``."""
-    k = order + 1
-    t = 0.0
-    if order == 0:
-        return t + coef[taps[0]]
-    for i in range(k):
-        w_i = wy[i]
-        for j in range(k):
-            t += coef[taps[i * k + j]] * w_i * wx[j]
-    return t
-
-
-@jit(parallel=True)
-def rotate_each_batch(images, matrices, offsets, npad, pad_edge, pad_value, cval, order, mode,
-                      prefilter_init, cast, lo, hi, out, workers):
-    """Rotate image ``b`` by its own ``matrices[b]``, ``offsets[b]`` (shape kept).
-
-    images ``(B, H, W)``; matrices float64 ``(B, 2, 2)``; offsets float64 ``(B, 2)``;
-    out ``(B, 1, H * W)``. Tiles are loaded and prefiltered as in ``rotate_batch``; each
-    image then computes its own taps pixel by pixel (the same arithmetic). ``workers`` as
-    in ``rotate_batch``.
-    """
-    height, width = images.shape[1], images.shape[2]
     rows = height + 2 * npad
     cols = width + 2 * npad
     k = order + 1
     n_pixels = height * width
-    row_needed = np.ones(rows, np.bool_)
-    tile, n_tiles = _tiling(images.shape[0])
-    next_tile = np.zeros(1, np.int64)
-    for _ in prange(min(workers, n_tiles)):
-        c = np.empty((rows * cols + 1, tile))
-        values = np.empty((n_pixels, tile))
-        taps = np.empty(k * k, np.int32)
-        wy = np.empty(k)
-        wx = np.empty(k)
-        ws = np.empty(k)
-        coef = np.empty(rows * cols + 1)
-        while True:
-            b0, lanes = _claim_tile(next_tile, images, npad, pad_edge, pad_value, cval, order,
-                                    prefilter_init, row_needed, c)
-            if lanes <= 0:
-                break
-            for b in range(lanes):
-                matrix = matrices[b0 + b]
-                offset = offsets[b0 + b]
-                # This image's coefficients, contiguous: its taps then hit L1, not 16 lines each.
-                for r in range(rows * cols + 1):
-                    coef[r] = c[r, b]
-                for oy in range(height):
-                    for ox in range(width):
-                        p = oy * width + ox
-                        if _pixel_taps(matrix, offset, float(oy), float(ox), rows, cols, npad,
-                                       order, mode, taps, wy, wx, ws):
-                            values[p, b] = cval
-                        else:
-                            values[p, b] = _interpolate_one(coef, taps, wy, wx, order)
-            _store_tile(values, out, b0, 0, lanes, cast, lo, hi)
+    taps = np.empty((n_pixels, k * k), np.int32)
+    wy = np.empty((n_pixels, k))
+    wx = np.empty((n_pixels, k))
+    outside = np.empty(n_pixels, np.bool_)
+    coef = np.empty(rows * cols + 1)
+    for b in range(lanes):
+        for r in range(rows * cols + 1):
+            coef[r] = c[r, b]
+        rotate_plan_taps(matrices[b], offsets[b], height, width, rows, cols, npad, order, mode,
+                         taps, wy, wx, outside)
+        for p in range(n_pixels):
+            if outside[p]:
+                values[p, b] = cval
+                continue
+            t = 0.0
+            if order == 0:
+                t += coef[taps[p, 0]]
+            else:
+                for i in range(k):
+                    w_i = wy[p, i]
+                    for j in range(k):
+                        t += coef[taps[p, i * k + j]] * w_i * wx[p, j]
+            values[p, b] = t

@@ -39,51 +39,76 @@ def spline_poles(order):
     return poles
 
 
-@jit(inline=True)
-def spline_weights(x, order, weights):
-    """Write the ``order + 1`` interpolation weights for coordinate ``x`` into ``weights``."""
+@jit(per_pixel=True)
+def spline_weights(x, order):
+    """The ``order + 1`` interpolation weights for coordinate ``x``, as a 6-tuple with zeros
+    past ``order`` (SciPy's ``get_spline_interpolation_weights``).
+
+    Scalars in and out: an array argument of an inlined per-pixel helper costs two atomic
+    reference-count updates per call (measured: the per-sample path ran 5x slower).
+    """
     if order & 1:
         x -= math.floor(x)
     else:
         x -= math.floor(x + 0.5)
     y = x
     z = 1.0 - x
+    w0 = w1 = w2 = w3 = w4 = 0.0
     if order == 1:
-        weights[0] = 1.0 - x
+        w0 = 1.0 - x
     elif order == 2:
-        weights[1] = 0.75 - x * x
+        w1 = 0.75 - x * x
         y = 0.5 - x
-        weights[0] = 0.5 * y * y
+        w0 = 0.5 * y * y
     elif order == 3:
-        weights[1] = (y * y * (y - 2.0) * 3.0 + 4.0) / 6.0
-        weights[2] = (z * z * (z - 2.0) * 3.0 + 4.0) / 6.0
-        weights[0] = z * z * z / 6.0
+        w1 = (y * y * (y - 2.0) * 3.0 + 4.0) / 6.0
+        w2 = (z * z * (z - 2.0) * 3.0 + 4.0) / 6.0
+        w0 = z * z * z / 6.0
     elif order == 4:
         t = x * x
-        weights[2] = t * (t * 0.25 - 0.625) + 115.0 / 192.0
+        w2 = t * (t * 0.25 - 0.625) + 115.0 / 192.0
         y = 1.0 + x
-        weights[1] = y * (y * (y * (5.0 - y) / 6.0 - 1.25) + 5.0 / 24.0) + 55.0 / 96.0
-        weights[3] = z * (z * (z * (5.0 - z) / 6.0 - 1.25) + 5.0 / 24.0) + 55.0 / 96.0
+        w1 = y * (y * (y * (5.0 - y) / 6.0 - 1.25) + 5.0 / 24.0) + 55.0 / 96.0
+        w3 = z * (z * (z * (5.0 - z) / 6.0 - 1.25) + 5.0 / 24.0) + 55.0 / 96.0
         y = 0.5 - x
         t = y * y
-        weights[0] = t * t / 24.0
+        w0 = t * t / 24.0
     elif order == 5:
         t = y * y
-        weights[2] = t * (t * (0.25 - y / 12.0) - 0.5) + 0.55
+        w2 = t * (t * (0.25 - y / 12.0) - 0.5) + 0.55
         t = z * z
-        weights[3] = t * (t * (0.25 - z / 12.0) - 0.5) + 0.55
+        w3 = t * (t * (0.25 - z / 12.0) - 0.5) + 0.55
         y += 1.0
-        weights[1] = y * (y * (y * (y * (y / 24.0 - 0.375) + 1.25) - 1.75) + 0.625) + 0.425
+        w1 = y * (y * (y * (y * (y / 24.0 - 0.375) + 1.25) - 1.75) + 0.625) + 0.425
         z += 1.0
-        weights[4] = z * (z * (z * (z * (z / 24.0 - 0.375) + 1.25) - 1.75) + 0.625) + 0.425
+        w4 = z * (z * (z * (z * (z / 24.0 - 0.375) + 1.25) - 1.75) + 0.625) + 0.425
         y = 1.0 - x
         t = y * y
-        weights[0] = y * t * t / 120.0
-    # The weights sum to one: SciPy derives the last by subtraction, so must we.
+        w0 = y * t * t / 120.0
+    # The weights sum to one: SciPy derives the last by subtraction (in index order), so
+    # must we; the terms past ``order`` are not part of it.
     last = 1.0
-    for i in range(order):
-        last -= weights[i]
-    weights[order] = last
+    if order > 0:
+        last -= w0
+    if order > 1:
+        last -= w1
+    if order > 2:
+        last -= w2
+    if order > 3:
+        last -= w3
+    if order > 4:
+        last -= w4
+    if order == 0:
+        return last, 0.0, 0.0, 0.0, 0.0, 0.0
+    if order == 1:
+        return w0, last, 0.0, 0.0, 0.0, 0.0
+    if order == 2:
+        return w0, w1, last, 0.0, 0.0, 0.0
+    if order == 3:
+        return w0, w1, w2, last, 0.0, 0.0
+    if order == 4:
+        return w0, w1, w2, w3, last, 0.0
+    return w0, w1, w2, w3, w4, last
 
 
 @jit
@@ -189,33 +214,21 @@ def _gain(poles):
 
 
 @jit
-def spline_prefilter_columns(c, rows, cols, x_lo, x_hi, order, init):
-    """Prefilter along axis 0 (down each column ``x_lo <= x < x_hi``) of a tile, in place.
+def spline_filter_lines(c, firsts, step, n, order, init):
+    """Prefilter lines of a tile in place: for each ``first`` in ``firsts``, the ``n`` rows
+    ``c[first + k * step]``, ``k < n``, all lanes (columns of ``c``) side by side.
 
-    ``c``: float64 ``(rows * cols [+ extra], T)``. Columns of length 1 are left unchanged,
-    as in ``NI_SplineFilter1D``.
+    ``c``: float64 ``(rows, lanes)`` C-contiguous. One kernel serves every pass: down the
+    columns of a tile (``firsts`` the columns, ``step`` = cols, ``n`` = rows), along its
+    rows (``firsts`` = y * cols, ``step`` 1, ``n`` = cols), or over a whole one-image plane
+    (``c`` the ``(rows, cols)`` plane or its transpose, ``firsts`` = [0], so every line of
+    the plane is a lane). SciPy filters axis 0, then axis 1; lines of length 1 are left
+    unchanged, as in ``NI_SplineFilter1D``.
     """
-    if rows <= 1:
+    if n <= 1:
         return
     poles = spline_poles(order)
     gain = _gain(poles)
     save = np.empty(c.shape[1])
-    for x in range(x_lo, x_hi):
-        _filter_line(c, x, cols, rows, poles, gain, init, c.shape[1], save)
-
-
-@jit
-def spline_prefilter_rows(c, rows, cols, row_needed, order, init):
-    """Prefilter along axis 1 (each row ``y`` with ``row_needed[y]``) of a tile, in place.
-
-    Run after :func:`spline_prefilter_columns`: SciPy filters axis 0, then axis 1. Rows that
-    nothing samples may be skipped: lines are filtered independently.
-    """
-    if cols <= 1:
-        return
-    poles = spline_poles(order)
-    gain = _gain(poles)
-    save = np.empty(c.shape[1])
-    for y in range(rows):
-        if row_needed[y]:
-            _filter_line(c, y * cols, 1, cols, poles, gain, init, c.shape[1], save)
+    for first in firsts:
+        _filter_line(c, first, step, n, poles, gain, init, c.shape[1], save)
