@@ -1,8 +1,15 @@
 """SciPy-signature functions: validate, choose a plan, run the kernel."""
+import math
+
 import numpy as np
 
 from . import _validation as v
-from .plan import apply_plans, cached_plan
+from .plan import apply_plans, cached_plan, single_image_call
+
+#: Single-image calls seen before, by their arguments: a drop-in used one image at a time in
+#: a loop repeats the same arguments, and then pays for no validation or set-up again.
+_SINGLE_CALLS = {}
+_SINGLE_CALLS_MAX = 256
 
 _SHARED_DOC = """
     order : int, optional
@@ -66,6 +73,11 @@ def rotate(input, angle, axes=(1, 0), reshape=True, output=None, order=3, mode="
     >>> bool((rotate(a, 90) == np.rot90(a)).all())
     True
     """
+    key = _single_call_key(input, angle, axes, reshape, output, order, mode, cval, prefilter)
+    if key is not None:
+        call = _SINGLE_CALLS.get(key)
+        if call is not None:
+            return call(input)
     arr = v.input_array(input)
     axes = v.plane_axes(axes, arr.ndim)
     order = v.spline_order(order)
@@ -87,7 +99,27 @@ def rotate(input, angle, axes=(1, 0), reshape=True, output=None, order=3, mode="
         apply_plans(plans[1:], arr.imag, out.imag, axes)
     else:
         apply_plans(plans[:1], arr, out, axes)
+        if key is not None and len(_SINGLE_CALLS) < _SINGLE_CALLS_MAX:
+            _SINGLE_CALLS[key] = single_image_call(plans[0], arr.dtype, out.dtype)
     return out
+
+
+def _single_call_key(input, angle, axes, reshape, output, order, mode, cval, prefilter):
+    """The arguments of a repeatable single-image call as a dict key, or None.
+
+    Only exact built-in types take part, so that a key equal to a valid call's is the same
+    call (``True == 1`` would otherwise let ``order=True`` through); signs are part of the
+    key, since ``-0.0 == 0.0`` but SciPy's results may differ in the sign of a zero.
+    """
+    if (type(input) is not np.ndarray or input.ndim != 2 or output is not None
+            or not input.flags.c_contiguous or not input.dtype.isnative
+            or input.dtype.kind not in "biuf" or type(order) is not int
+            or type(mode) is not str or type(axes) is not tuple
+            or type(reshape) is not bool or type(prefilter) is not bool
+            or type(angle) not in (int, float) or type(cval) not in (int, float)):
+        return None
+    return (input.shape, input.dtype, angle, math.copysign(1.0, angle), axes, reshape, order,
+            mode, cval, math.copysign(1.0, cval), prefilter)
 
 
 rotate.__doc__ = rotate.__doc__.replace("{shared}", _SHARED_DOC.strip("\n").lstrip())

@@ -7,6 +7,7 @@ number of images through the batch kernel.
 """
 import functools
 import os
+import threading
 import typing
 
 import numpy as np
@@ -223,15 +224,11 @@ def apply_plans(plans, images, out, axes, out_index=None):
                            dtype=target.dtype.newbyteorder("=") if target is not None
                            else out.dtype.newbyteorder("="))
     dest = scratch if scratch is not None else target
-    tables = [(p.taps, p.wy, p.wx, p.outside) for p in plans]
-    order, cval = first.order, first.cval
-    gather = rotate_kernels.tile_gather
-
-    def gather_angle(c, b0, lanes, a, values):
-        taps, wy, wx, outside = tables[a]
-        gather(c, taps, wy, wx, outside, order, cval, values)
-
-    resample_tiles(batch, dest, _tile_setup(tuple(plans), batch.dtype), gather_angle)
+    if batch.shape[0] == 1 and len(plans) == 1 and not _force_slow_path():
+        single_image_call(first, batch.dtype, dest.dtype)(batch[0], dest)
+    else:
+        resample_tiles(batch, dest, _tile_setup(tuple(plans), batch.dtype),
+                       _angle_gather(tuple(plans)))
     if scratch is not None:
         if out_index is not None:
             out_index[...] = scratch
@@ -273,38 +270,41 @@ class TileSetup(typing.NamedTuple):
         return self.width + 2 * self.npad
 
 
-#: The one line start of a whole plane filtered at once (its lines are the lanes).
-_WHOLE_PLANE = np.zeros(1, np.int64)
-
-
-def _prepare_tile(c, setup, plane_buffers):
-    """Pad a loaded tile and turn it into B-spline coefficients (orders > 1, prefiltered).
-
-    ``plane_buffers``: for a one-image tile, ``(plane, across)``, the tile as a
-    ``(rows, cols)`` plane and a ``(cols, rows)`` buffer: each pass then filters every line
-    of the plane side by side, where one lane would leave each recursion a serial chain.
-    """
+def _prepare_tile(c, setup):
+    """Pad a loaded tile and turn it into B-spline coefficients (orders > 1, prefiltered)."""
     height, width, npad, pad_edge = setup.height, setup.width, setup.npad, setup.pad_edge
-    rotate_kernels.tile_pad(c, height, width, npad, pad_edge, setup.pad_value, setup.cval)
+    rotate_kernels.tile_pad(c, height, width, npad, pad_edge, setup.pad_value, setup.cval,
+                            False)
     init, order = setup.prefilter_init, setup.order
     if init < 0:
         return
     rows, cols = setup.rows, setup.cols
-    filter_lines = spline_kernels.spline_filter_lines
-    if plane_buffers is not None:
-        plane, across = plane_buffers
-        if npad:
-            rotate_kernels.tile_pad_columns(c, height, width, npad, pad_edge,
-                                            np.ones(rows, np.bool_))
-        filter_lines(plane, _WHOLE_PLANE, 1, rows, order, init)
-        rotate_kernels.plane_transpose(plane, across)
-        filter_lines(across, _WHOLE_PLANE, 1, cols, order, init)
-        rotate_kernels.plane_transpose(across, plane)
-        return
-    filter_lines(c, setup.column_firsts, cols, rows, order, init)
+    spline_kernels.spline_filter_lines(c, setup.column_firsts, cols, rows, order, init)
     if npad:
         rotate_kernels.tile_pad_columns(c, height, width, npad, pad_edge, setup.row_needed)
-    filter_lines(c, setup.row_firsts, 1, cols, order, init)
+    spline_kernels.spline_filter_lines(c, setup.row_firsts, 1, cols, order, init)
+
+
+@functools.lru_cache(maxsize=16)
+def _angle_gather(plans):
+    """``gather(c, b0, lanes, a, values)`` for :func:`resample_tiles`: slot ``a`` is
+    ``plans[a]``'s angle."""
+    tables = [(p.taps, p.wy, p.wx, p.outside) for p in plans]
+    order, cval = plans[0].order, plans[0].cval
+    gather = rotate_kernels.tile_gather
+
+    def gather_angle(c, b0, lanes, a, values):
+        taps, wy, wx, outside = tables[a]
+        gather(c, taps, wy, wx, outside, order, cval, values)
+
+    return gather_angle
+
+
+def _force_slow_path():
+    """FASTAUG_FORCE_SLOW_PATH=1: only for the benchmark regression guard's self-test (one
+    image per tile, no single-image path: same results, far slower), to show that the guard
+    trips."""
+    return os.environ.get("FASTAUG_FORCE_SLOW_PATH") == "1"
 
 
 def resample_tiles(batch, dest, setup, gather):
@@ -318,27 +318,98 @@ def resample_tiles(batch, dest, setup, gather):
     n = batch.shape[0]
     if n == 0:
         return
-    # FASTAUG_FORCE_SLOW_PATH: only for the benchmark regression guard's self-test (one image
-    # per tile: same results, far slower), to show that the guard trips.
-    tile = 1 if os.environ.get("FASTAUG_FORCE_SLOW_PATH") == "1" else min(rotate_kernels.TILE, n)
-    rows, cols, npad = setup.rows, setup.cols, setup.npad
-    n_slots, n_pixels = dest.shape[1], dest.shape[2]
-    cast, lo, hi = v.cast_rule(dest.dtype)
+    tile = 1 if _force_slow_path() else min(rotate_kernels.TILE, n)
+    cast = v.cast_rule(dest.dtype)
+
     load, store = rotate_kernels.tile_load, rotate_kernels.tile_store
 
     def worker(claim):
-        c = np.empty((rows * cols + 1, tile))
-        values = np.empty((n_pixels, tile))
-        plane_buffers = None
-        if tile == 1:
-            plane_buffers = (c[:rows * cols].reshape(rows, cols), np.empty((cols, rows)))
+        c = np.empty((setup.rows * setup.cols + 1, tile))
+        values = np.empty((dest.shape[2], tile))
         while (t := claim()) is not None:
             b0 = t * tile
             lanes = min(tile, n - b0)
-            load(batch, b0, lanes, npad, c)
-            _prepare_tile(c, setup, plane_buffers)
-            for a in range(n_slots):
+            load(batch, b0, lanes, setup.npad, c)
+            _prepare_tile(c, setup)
+            for a in range(dest.shape[1]):
                 gather(c, b0, lanes, a, values)
-                store(values, dest, b0, a, lanes, cast, lo, hi)
+                store(values, dest, b0, a, lanes, *cast)
 
     run_tiles(-(-n // tile), worker)
+
+
+#: The one line start of a whole plane filtered at once (its lines are the lanes).
+_WHOLE_PLANE = np.zeros(1, np.int64)
+
+
+class SingleImageCall:
+    """One ``(H, W)`` image rotated by one plan, in the calling thread, with everything but
+    the pixels decided: what :func:`fastaug.rotate` keeps for repeated single-image calls.
+
+    One image alone would leave each prefilter recursion a serial chain, so it is filtered
+    as a plane whose lines are the lanes: down the columns, then, turned, along the rows.
+    The gather reads the turned plane through taps made for that layout, so it is never
+    turned back. Buffers are kept per thread.
+    """
+
+    __slots__ = ("setup", "plan", "taps", "out_shape", "out_dtype", "cast", "_local")
+
+    def __init__(self, plan, input_dtype, out_dtype):
+        self.setup = setup = _tile_setup((plan,), input_dtype)
+        self.plan = plan
+        rows, cols = setup.rows, setup.cols
+        taps = plan.taps
+        if setup.prefilter_init >= 0:
+            y, x = np.divmod(taps, cols)
+            taps = np.where(taps == rows * cols, taps, x * rows + y).astype(np.int32)
+        self.taps = taps
+        self.out_shape = plan.out_shape
+        self.out_dtype = out_dtype
+        self.cast = v.cast_rule(out_dtype)
+        self._local = threading.local()
+
+    def _kernel_arguments(self):
+        """This thread's buffers, inside the kernels' argument tuples (built once: a call
+        then spends its time in the kernels, not in Python)."""
+        arguments = getattr(self._local, "arguments", None)
+        if arguments is None:
+            s, plan = self.setup, self.plan
+            rows, cols = s.rows, s.cols
+            c = np.empty((rows * cols + 1, 1))
+            turned = np.empty((rows * cols + 1, 1))
+            turned[rows * cols] = s.cval  # the cval row; the transpose leaves it
+            plane = c[:rows * cols].reshape(rows, cols)
+            across = turned[:rows * cols].reshape(cols, rows)
+            values = np.empty((self.taps.shape[0], 1))
+            prefilter = s.prefilter_init >= 0
+            arguments = self._local.arguments = (
+                c, (1,) + s[:2], s.npad,
+                (c, s.height, s.width, s.npad, s.pad_edge, s.pad_value, s.cval, True),
+                (plane, _WHOLE_PLANE, 1, rows, s.order, s.prefilter_init) if prefilter else None,
+                (plane, across),
+                (across, _WHOLE_PLANE, 1, cols, s.order, s.prefilter_init),
+                (turned if prefilter else c, self.taps, plan.wy, plan.wx, plan.outside,
+                 s.order, s.cval, values),
+                values, (1, 1, values.shape[0]))
+        return arguments
+
+    def __call__(self, image, out=None):
+        """Rotate ``image`` (C-contiguous, native order, the input dtype) into ``out`` (any
+        array of the output dtype whose ``reshape(1, 1, -1)`` is a view) or a new array."""
+        (c, batch_shape, npad, pad, columns_pass, turn, rows_pass, gather, values,
+         out_pixels) = self._kernel_arguments()
+        rotate_kernels.tile_load(image.reshape(batch_shape), 0, 1, npad, c)
+        rotate_kernels.tile_pad(*pad)
+        if columns_pass is not None:
+            spline_kernels.spline_filter_lines(*columns_pass)
+            rotate_kernels.plane_transpose(*turn)
+            spline_kernels.spline_filter_lines(*rows_pass)
+        rotate_kernels.tile_gather(*gather)
+        if out is None:
+            out = np.empty(self.out_shape, self.out_dtype)
+        rotate_kernels.tile_store(values, out.reshape(out_pixels), 0, 0, 1, *self.cast)
+        return out
+
+
+#: Shared single-image calls, by (plan, input dtype, output dtype).
+single_image_call = functools.lru_cache(maxsize=64)(SingleImageCall)

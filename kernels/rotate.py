@@ -195,14 +195,15 @@ def filtered_columns(npad, width, pad_edge):
 
 
 @jit
-def tile_pad(c, height, width, npad, pad_edge, pad_value, cval):
+def tile_pad(c, height, width, npad, pad_edge, pad_value, cval, whole_plane):
     """Complete a loaded tile (:func:`tile_load`) for the prefilter: the pre-pad rows and the
     cval row.
 
     The pad rows are filled for the columns the column pass filters (edge copies for
     'nearest', ``pad_value`` for 'grid-constant', with one ``pad_value`` column each side);
     the other pad columns are copies of those columns, made by :func:`tile_pad_columns`
-    after the column pass (or before it, for a one-image plane filtered whole).
+    after the column pass, or here for every row when ``whole_plane`` (a one-image plane
+    filtered whole, every column at once).
     ``pad_value``: cval as the input dtype holds it (np.pad's cast, as SciPy pads);
     ``cval`` itself (a double) fills row ``rows * cols``, read by grid-constant taps.
     """
@@ -221,6 +222,8 @@ def tile_pad(c, height, width, npad, pad_edge, pad_value, cval):
         for x in range(x_lo, x_hi):
             for b in range(tile):
                 c[r * cols + x, b] = c[src * cols + x, b] if pad_edge else pad_value
+    if whole_plane and npad > 0:
+        tile_pad_columns(c, height, width, npad, pad_edge, np.ones(rows, np.bool_))
     for b in range(tile):
         c[rows * cols, b] = cval
 
@@ -249,7 +252,8 @@ def tile_pad_columns(c, height, width, npad, pad_edge, row_needed):
 @jit
 def plane_transpose(src, dst):
     """``dst[x, y] = src[y, x]`` (float64, C-contiguous): a one-image plane turned so that
-    its rows become lanes for :func:`kernels.spline.spline_filter_lines`."""
+    its rows become lanes for :func:`kernels.spline.spline_filter_lines` (the gather then
+    reads it turned, through taps made for that layout)."""
     for y in range(src.shape[0]):
         for x in range(src.shape[1]):
             dst[x, y] = src[y, x]
@@ -262,81 +266,91 @@ def tile_gather(c, taps, wy, wx, outside, order, cval, values):
     ``taps, wy, wx, outside``: one angle's tables (module docstring). Each lane sums
     (coefficient * weight_y) * weight_x in tap order from 0.0: SciPy's rounding.
 
-    The lane loops are written out here, not in helpers: Numba optimises each function on
-    its own before linking, so a helper call inside a lane loop stays a call and the loop
-    is not vectorised (about 3x slower for order 1). One pixel loop per order, orders 1 and
-    3 with their taps spelled out, keep each lane's sum in a register across all taps; a
-    single loop testing the order per pixel ran about 1.5x slower.
+    Written for the compiler: the lane loops are spelled out here rather than in helpers
+    (Numba optimises each function before linking its callees, so a helper call inside a
+    lane loop stays a call and the loop is not vectorised: about 3x slower for order 1), and
+    rows are indexed, not taken as views (each view costs two atomic reference-count updates:
+    16 taps made one image 2x slower). One pixel loop per order, orders 1 and 3 with their
+    taps written out, keep each lane's sum in a register; a single loop testing the order
+    per pixel ran about 1.5x slower.
     """
     n_pixels, lanes = values.shape
     if order == 1:
         for p in range(n_pixels):
-            acc = values[p]
             if outside[p]:
                 for b in range(lanes):
-                    acc[b] = cval
+                    values[p, b] = cval
                 continue
-            tap = taps[p]
-            r0, r1, r2, r3 = c[tap[0]], c[tap[1]], c[tap[2]], c[tap[3]]
+            t0, t1, t2, t3 = taps[p, 0], taps[p, 1], taps[p, 2], taps[p, 3]
             y0, y1 = wy[p, 0], wy[p, 1]
             x0, x1 = wx[p, 0], wx[p, 1]
             for b in range(lanes):
                 t = 0.0
-                t += r0[b] * y0 * x0
-                t += r1[b] * y0 * x1
-                t += r2[b] * y1 * x0
-                t += r3[b] * y1 * x1
-                acc[b] = t
+                t += c[t0, b] * y0 * x0
+                t += c[t1, b] * y0 * x1
+                t += c[t2, b] * y1 * x0
+                t += c[t3, b] * y1 * x1
+                values[p, b] = t
     elif order == 3:
         for p in range(n_pixels):
-            acc = values[p]
             if outside[p]:
                 for b in range(lanes):
-                    acc[b] = cval
+                    values[p, b] = cval
                 continue
-            tap = taps[p]
-            r0, r1, r2, r3 = c[tap[0]], c[tap[1]], c[tap[2]], c[tap[3]]
-            r4, r5, r6, r7 = c[tap[4]], c[tap[5]], c[tap[6]], c[tap[7]]
-            r8, r9, r10, r11 = c[tap[8]], c[tap[9]], c[tap[10]], c[tap[11]]
-            r12, r13, r14, r15 = c[tap[12]], c[tap[13]], c[tap[14]], c[tap[15]]
+            t0, t1, t2, t3 = taps[p, 0], taps[p, 1], taps[p, 2], taps[p, 3]
+            t4, t5, t6, t7 = taps[p, 4], taps[p, 5], taps[p, 6], taps[p, 7]
+            t8, t9, t10, t11 = taps[p, 8], taps[p, 9], taps[p, 10], taps[p, 11]
+            t12, t13, t14, t15 = taps[p, 12], taps[p, 13], taps[p, 14], taps[p, 15]
             y0, y1, y2, y3 = wy[p, 0], wy[p, 1], wy[p, 2], wy[p, 3]
             x0, x1, x2, x3 = wx[p, 0], wx[p, 1], wx[p, 2], wx[p, 3]
+            if lanes == 1:
+                # A single image: straight-line code, so the pixels' chains of dependent
+                # additions overlap (1.4x faster than a lane loop of one). Same sum: adding
+                # the first term to 0.0 changes only a -0.0, and so does the final + 0.0.
+                values[p, 0] = (c[t0, 0] * y0 * x0 + c[t1, 0] * y0 * x1 + c[t2, 0] * y0 * x2
+                                + c[t3, 0] * y0 * x3 + c[t4, 0] * y1 * x0
+                                + c[t5, 0] * y1 * x1 + c[t6, 0] * y1 * x2
+                                + c[t7, 0] * y1 * x3 + c[t8, 0] * y2 * x0
+                                + c[t9, 0] * y2 * x1 + c[t10, 0] * y2 * x2
+                                + c[t11, 0] * y2 * x3 + c[t12, 0] * y3 * x0
+                                + c[t13, 0] * y3 * x1 + c[t14, 0] * y3 * x2
+                                + c[t15, 0] * y3 * x3) + 0.0
+                continue
             for b in range(lanes):
                 t = 0.0
-                t += r0[b] * y0 * x0
-                t += r1[b] * y0 * x1
-                t += r2[b] * y0 * x2
-                t += r3[b] * y0 * x3
-                t += r4[b] * y1 * x0
-                t += r5[b] * y1 * x1
-                t += r6[b] * y1 * x2
-                t += r7[b] * y1 * x3
-                t += r8[b] * y2 * x0
-                t += r9[b] * y2 * x1
-                t += r10[b] * y2 * x2
-                t += r11[b] * y2 * x3
-                t += r12[b] * y3 * x0
-                t += r13[b] * y3 * x1
-                t += r14[b] * y3 * x2
-                t += r15[b] * y3 * x3
-                acc[b] = t
+                t += c[t0, b] * y0 * x0
+                t += c[t1, b] * y0 * x1
+                t += c[t2, b] * y0 * x2
+                t += c[t3, b] * y0 * x3
+                t += c[t4, b] * y1 * x0
+                t += c[t5, b] * y1 * x1
+                t += c[t6, b] * y1 * x2
+                t += c[t7, b] * y1 * x3
+                t += c[t8, b] * y2 * x0
+                t += c[t9, b] * y2 * x1
+                t += c[t10, b] * y2 * x2
+                t += c[t11, b] * y2 * x3
+                t += c[t12, b] * y3 * x0
+                t += c[t13, b] * y3 * x1
+                t += c[t14, b] * y3 * x2
+                t += c[t15, b] * y3 * x3
+                values[p, b] = t
     else:
         k = order + 1
         for p in range(n_pixels):
-            acc = values[p]
             if outside[p]:
                 for b in range(lanes):
-                    acc[b] = cval
+                    values[p, b] = cval
                 continue
             for b in range(lanes):
-                acc[b] = 0.0
+                values[p, b] = 0.0
             for i in range(k):
                 w_i = wy[p, i]
                 for j in range(k):
                     w_j = wx[p, j]
-                    row = c[taps[p, i * k + j]]
+                    tap = taps[p, i * k + j]
                     for b in range(lanes):
-                        acc[b] += row[b] * w_i * w_j
+                        values[p, b] += c[tap, b] * w_i * w_j
 
 
 @jit
