@@ -49,11 +49,11 @@ def measure(cases=CASES):
     for name, (order, mode) in cases.items():
         kwargs = dict(axes=(1, 2), reshape=False, order=order, mode=mode)
 
-        def fast_run():
+        def fast_run(kwargs=kwargs):
             for a in ANGLES:
                 fastaug.rotate(x, a, output=out, **kwargs)
 
-        def scipy_run():
+        def scipy_run(kwargs=kwargs):
             for a in ANGLES:
                 ndimage.rotate(x[:SCIPY_N], a, output=out_ref, **kwargs)
 

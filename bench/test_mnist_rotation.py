@@ -24,8 +24,8 @@ from numba import prange
 from scipy import ndimage
 
 import fastaug
-from fastaug.kernels import rotate as rotate_kernels
 from bench.conftest import ANGLES, LOOP_SUBSET, MEDIANS, ratio, record
+from fastaug.kernels import rotate as rotate_kernels
 
 SCALE = 60000 / LOOP_SUBSET
 

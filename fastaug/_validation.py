@@ -10,7 +10,8 @@ import warnings
 
 import numpy as np
 
-from .kernels import boundary, rotate as rotate_kernels, spline
+from .kernels import boundary, spline
+from .kernels import rotate as rotate_kernels
 
 
 class ArgumentError(ValueError, RuntimeError):

@@ -19,6 +19,12 @@ EXAMPLES_AUGMENT = """examples:
   fastaug augment --angles 15,-15 --out aug.npy --preview aug.png --force
 """
 
+EXAMPLES_COMPILE = """examples:
+  fastaug compile                       # float64, float32, uint8 rotation + the MLP, 2 processes
+  fastaug compile --dtypes uint8 --jobs 1
+  RUN fastaug compile                   # in a Dockerfile: the image starts with warm kernels
+"""
+
 EXAMPLES_INFO = """examples:
   fastaug info mnist-train-augmented.npz
 """
@@ -88,6 +94,20 @@ def _number(text, convert, valid, expected):
     return value
 
 
+def _dtype_list(text):
+    import numpy as np
+
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    try:
+        dtypes = [np.dtype(n) for n in names]
+    except TypeError:
+        dtypes = []
+    if not names or len(dtypes) != len(names) or any(d.kind not in "biuf" for d in dtypes):
+        raise argparse.ArgumentTypeError(f"expected comma-separated numeric dtypes, e.g. "
+                                         f"float32,uint8; got {text!r}")
+    return [d.name for d in dtypes]
+
+
 def positive_int(text):
     return _number(text, int, lambda v: v >= 1, "a positive integer")
 
@@ -98,8 +118,8 @@ def finite_float(text):
 
 def build_parser():
     from . import __version__
-    from .datasets import DATASETS
     from ._validation import MODES
+    from .datasets import DATASETS
 
     parser = argparse.ArgumentParser(
         prog="fastaug", description="Exact, fast batch image augmentation (SciPy-exact "
@@ -145,7 +165,21 @@ def build_parser():
     aug.add_argument("--force", action="store_true", help="overwrite existing output files")
     aug.add_argument("--preview", metavar="PNG", help="also write a PNG grid of samples")
     aug.add_argument("--quiet", action="store_true",
-                     help="no progress bar and no summary line")
+                     help="no progress bar, no compile notice and no summary line")
+
+    comp = sub.add_parser(
+        "compile", help="compile the kernels into the disk cache ahead of use",
+        description="Compile fastaug's kernels for the given dtypes into Numba's disk cache "
+        "(once per machine; a first call otherwise compiles them, ~5 s). Useful in a "
+        "container build or a CI step. Tasks run in parallel processes.",
+        epilog=EXAMPLES_COMPILE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    comp.add_argument("--dtypes", type=_dtype_list, default=None, metavar="LIST",
+                      help="comma-separated dtypes (default: float64,float32,uint8)")
+    comp.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                      help="processes at once (default: the number of CPUs; 1: this one)")
+    comp.add_argument("--no-mlp", dest="mlp", action="store_false",
+                      help="only the rotation kernels, not the MLP's")
+    comp.add_argument("--quiet", action="store_true", help="no summary")
 
     info = sub.add_parser("info", help="describe an augmented file",
                           description="Print the arrays, parameters and label counts of a "
@@ -209,6 +243,27 @@ def cmd_augment(args):
     return 0
 
 
+def cmd_compile(args):
+    from .warmup import DEFAULT_DTYPES, TASKS, compile_kernels
+
+    tasks = TASKS if args.mlp else ("rotation",)
+    seconds, results = compile_kernels(args.dtypes or DEFAULT_DTYPES, tasks, jobs=args.jobs)
+    if not args.quiet:
+        kernels = {row[0] for _, _, _, table in results for row in table
+                   if not row[0].startswith("numba:")}
+        for task, dtype, spent, table in results:
+            print(f"  {task:8s} {dtype:8s} {spent:6.2f} s, {len(table)} functions compiled")
+        print(f"compiled {len(kernels)} fastaug kernels for {len(results)} tasks in "
+              f"{seconds:.1f} s (cache: {_cache_dir()})")
+    return 0
+
+
+def _cache_dir():
+    from .kernels import _jit
+
+    return _jit.CACHE_DIR or "off (FASTAUG_JIT_CACHE=0)"
+
+
 def cmd_info(args):
     from .jobs import describe
 
@@ -238,8 +293,8 @@ def cmd_experiment(args):
     return 0
 
 
-COMMANDS = {"augment": cmd_augment, "info": cmd_info, "verify": cmd_verify,
-            "experiment": cmd_experiment}
+COMMANDS = {"augment": cmd_augment, "compile": cmd_compile, "info": cmd_info,
+            "verify": cmd_verify, "experiment": cmd_experiment}
 
 
 def main(argv=None):
@@ -249,6 +304,10 @@ def main(argv=None):
     from .datasets import DatasetError, DatasetNotFound
     from .io import OutputError
 
+    if getattr(args, "quiet", False):
+        from . import compile_notice
+
+        compile_notice(False)
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:

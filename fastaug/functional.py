@@ -3,7 +3,8 @@ import numpy as np
 
 from . import _validation as v
 from ._degrees import cos_sin_degrees
-from .kernels import boundary, rotate as rotate_kernels
+from .kernels import boundary
+from .kernels import rotate as rotate_kernels
 from .plan import TileSetup, apply_plans, cached_plan, prepad_width, resample_tiles
 
 LAYOUTS = ("interleaved", "blocked")

@@ -15,7 +15,9 @@ import numpy as np
 from . import _validation as v
 from ._degrees import cos_sin_degrees
 from ._parallel import run_tiles
-from .kernels import boundary, rotate as rotate_kernels, spline as spline_kernels
+from .kernels import boundary
+from .kernels import rotate as rotate_kernels
+from .kernels import spline as spline_kernels
 
 
 def rotation_geometry(in_plane, angle, reshape):

@@ -29,6 +29,7 @@ the prefilter and the gather again for every dtype pair.
 import math
 
 import numpy as np
+
 from ._jit import jit
 from .boundary import (
     GRID_CONSTANT,

@@ -1,4 +1,3 @@
-import os
 
 import numpy as np
 import pytest
@@ -15,6 +14,13 @@ def scipy_reflect_is_buggy(mode, order, plane_shape, prefilter=True):
     fastaug implements the fixed (1.18) maths, so such cases are not compared with 1.17."""
     return (SCIPY_VERSION < (1, 18) and mode in ("reflect", "grid-mirror") and prefilter
             and order >= 2 and min(plane_shape) < 21)
+
+
+@pytest.fixture(autouse=True)
+def _own_folder(tmp_path, monkeypatch):
+    """Every test runs in its own empty folder: what the README's main command (or another
+    test) left in the current folder cannot change a result, and nothing is left there."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture

@@ -4,7 +4,9 @@ import pytest
 
 import fastaug
 from fastaug import datasets
-from reference import augment_data as reference_augment_data, rotate_each_loop
+
+from reference import augment_data as reference_augment_data
+from reference import rotate_each_loop
 from tolerances import assert_matches_scipy
 
 

@@ -7,6 +7,7 @@ from scipy import ndimage
 
 import fastaug
 from fastaug import RotationPlan
+
 from reference import rotate_each_loop, rotate_loop
 from tolerances import assert_matches_scipy
 

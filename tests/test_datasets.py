@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from fastaug import datasets
+
 from idx_fixtures import NAMES, idx_bytes, write_dataset
 
 

@@ -1,6 +1,7 @@
 """fastaug's degree trigonometry against scipy.special.cosdg / sindg, bit for bit."""
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import special
 
 from fastaug._degrees import TOTAL_LOSS, cos_sin_degrees

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from fastaug.mlp import MLP
+
 from reference_mlp import MultiLayerNet
 
 

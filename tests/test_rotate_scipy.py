@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy import ndimage
 
 import fastaug
+
 from conftest import MODES, scipy_reflect_is_buggy
 from tolerances import assert_matches_scipy
 
