@@ -8,6 +8,7 @@ below the baseline.
     python -m bench.check_regression            # measure and compare (exit 1 on regression)
     python -m bench.check_regression --update   # measure 5 times, write the lowest
 """
+
 import argparse
 import json
 import sys
@@ -18,11 +19,14 @@ import numpy as np
 from scipy import ndimage
 
 BASELINE = Path(__file__).with_name("baseline_ratios.json")
-N = 20000                # images fastaug rotates per timing
-SCIPY_N = 1000           # images SciPy rotates per timing (scaled to N)
+N = 20000  # images fastaug rotates per timing
+SCIPY_N = 1000  # images SciPy rotates per timing (scaled to N)
 ANGLES = (15.0, -15.0)
-CASES = {"order0-nearest": (0, "nearest"), "order1-nearest": (1, "nearest"),
-         "order3-nearest": (3, "nearest")}
+CASES = {
+    "order0-nearest": (0, "nearest"),
+    "order1-nearest": (1, "nearest"),
+    "order3-nearest": (3, "nearest"),
+}
 ALLOWED_DROP = 0.25
 UPDATE_RUNS = 5
 
@@ -76,8 +80,9 @@ def compare(current, baseline):
         change = now / base - 1
         bad = now < (1 - ALLOWED_DROP) * base
         ok &= not bad
-        lines.append(f"{name:16s} {base:8.1f}x {now:8.1f}x {change:+7.0%}"
-                     + ("  REGRESSION" if bad else ""))
+        lines.append(
+            f"{name:16s} {base:8.1f}x {now:8.1f}x {change:+7.0%}" + ("  REGRESSION" if bad else "")
+        )
     return lines, ok
 
 
@@ -92,24 +97,28 @@ def main(argv=None):
         # The baseline is the lowest of several runs: this machine's ordinary noise (about
         # +-30 % between runs here) must not trip the guard; a real slowdown still does.
         for _ in range(UPDATE_RUNS - 1):
-            current = {k: min(v, w) for (k, v), w in zip(current.items(),
-                                                         measure(cases).values())}
-        BASELINE.write_text(json.dumps({k: round(v, 2) for k, v in current.items()},
-                                       indent=1) + "\n")
+            current = {k: min(v, w) for (k, v), w in zip(current.items(), measure(cases).values())}
+        BASELINE.write_text(
+            json.dumps({k: round(v, 2) for k, v in current.items()}, indent=1) + "\n"
+        )
         print(f"baseline written to {BASELINE}: {current}")
         return 0
     baseline = json.loads(BASELINE.read_text())
     lines, ok = compare(current, baseline)
     if not ok:
         # A shared machine has bad moments; a real regression survives a second measurement.
-        again = measure({k: cases[k] for k in current
-                         if current[k] < (1 - ALLOWED_DROP) * baseline.get(k, 0)})
+        again = measure(
+            {k: cases[k] for k in current if current[k] < (1 - ALLOWED_DROP) * baseline.get(k, 0)}
+        )
         current.update({k: max(v, current[k]) for k, v in again.items()})
         lines, ok = compare(current, baseline)
     print("speed-up of fastaug over scipy.ndimage.rotate on the stack, this run vs baseline")
     print("\n".join(lines))
-    print("OK: no case more than 25 % below its baseline" if ok else
-          "FAILED: speed regression (more than 25 % below baseline)")
+    print(
+        "OK: no case more than 25 % below its baseline"
+        if ok
+        else "FAILED: speed regression (more than 25 % below baseline)"
+    )
     return 0 if ok else 1
 
 

@@ -3,6 +3,7 @@ in-run speed ratios that the targets and the regression guard check.
 
 JIT compilation is never timed: every fastaug callable is called once before timing.
 """
+
 import os
 import platform
 import subprocess
@@ -38,17 +39,26 @@ def cpu_model():
 
 def git_commit():
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                              cwd=os.path.dirname(__file__), check=True).stdout.strip()
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=os.path.dirname(__file__),
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info.update(
-        cpu_model=cpu_model(), numba=numba.__version__, numpy=np.__version__,
-        scipy=scipy.__version__, numba_threads=numba.get_num_threads(),
-        git_commit=git_commit())
+        cpu_model=cpu_model(),
+        numba=numba.__version__,
+        numpy=np.__version__,
+        scipy=scipy.__version__,
+        numba_threads=numba.get_num_threads(),
+        git_commit=git_commit(),
+    )
 
 
 @pytest.fixture(scope="session")

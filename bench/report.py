@@ -6,6 +6,7 @@
 Every number comes from the JSON: medians (times the ``scale`` of baselines that ran on a
 subset) and ratios between the peers of one case. Never edit the report by hand.
 """
+
 import argparse
 import json
 from collections import defaultdict
@@ -15,8 +16,16 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_JSON = ROOT / "bench" / "results" / "latest.json"
-PEERS = ("fastaug", "scipy-loop", "scipy-stack", "dense-gemm", "sparse-csr", "opencv", "torch",
-         "numpy-reference")
+PEERS = (
+    "fastaug",
+    "scipy-loop",
+    "scipy-stack",
+    "dense-gemm",
+    "sparse-csr",
+    "opencv",
+    "torch",
+    "numpy-reference",
+)
 
 
 def load(path):
@@ -40,15 +49,23 @@ def fmt_time(seconds):
 
 def peer_table(cases, names):
     present = [p for p in PEERS if any(p in cases[c] for c in names)]
-    head = "| case | " + " | ".join(present) + " | " + " | ".join(
-        f"fastaug vs {p}" for p in present if p != "fastaug") + " |"
+    head = (
+        "| case | "
+        + " | ".join(present)
+        + " | "
+        + " | ".join(f"fastaug vs {p}" for p in present if p != "fastaug")
+        + " |"
+    )
     lines = [head, "|" + "---|" * (1 + 2 * len(present) - 1)]
     for case in names:
         row = cases[case]
         fast = row.get("fastaug")
         cells = [fmt_time(row[p]) if p in row else "-" for p in present]
-        ratios = [f"{row[p] / fast:,.1f}x" if p in row and fast else "-"
-                  for p in present if p != "fastaug"]
+        ratios = [
+            f"{row[p] / fast:,.1f}x" if p in row and fast else "-"
+            for p in present
+            if p != "fastaug"
+        ]
         lines.append(f"| {case} | " + " | ".join(cells) + " | " + " | ".join(ratios) + " |")
     return "\n".join(lines)
 
@@ -74,9 +91,11 @@ def main(argv=None):
     sections = []
 
     if mnist:
-        sections.append("## Full MNIST (60000 images), +15° and −15°, float32, mode 'nearest'\n\n"
-                        "SciPy's loop and stack ran on 6000 images and are scaled x10.\n\n"
-                        + peer_table(cases, mnist))
+        sections.append(
+            "## Full MNIST (60000 images), +15° and −15°, float32, mode 'nearest'\n\n"
+            "SciPy's loop and stack ran on 6000 images and are scaled x10.\n\n"
+            + peer_table(cases, mnist)
+        )
         floor = cases.get("exact-floor", {}).get("gather-arithmetic")
         order3 = cases.get("mnist-pm15-order3", {})
         if floor and {"scipy-loop", "dense-gemm"} <= set(order3):
@@ -87,17 +106,21 @@ def main(argv=None):
                 f"{fmt_time(floor)}. So an exact kernel with no prefilter, loads, stores or "
                 f"page faults at all could reach at most {order3['scipy-loop'] / floor:,.0f}x "
                 f"the source loop (target 150x) and {order3['dense-gemm'] / floor:,.1f}x the "
-                "dense map (target 5x) here.")
+                "dense map (target 5x) here."
+            )
     if grid:
-        sections.append("## Rotation grid (60000 seeded 28x28 images, ±15°)\n\n"
-                        + peer_table(cases, grid))
+        sections.append(
+            "## Rotation grid (60000 seeded 28x28 images, ±15°)\n\n" + peer_table(cases, grid)
+        )
         fig, ax = plt.subplots(figsize=(10, 4.5))
-        peers = [p for p in ("scipy-loop", "scipy-stack", "dense-gemm", "opencv", "torch")
-                 if any(p in cases[c] for c in grid)]
+        peers = [
+            p
+            for p in ("scipy-loop", "scipy-stack", "dense-gemm", "opencv", "torch")
+            if any(p in cases[c] for c in grid)
+        ]
         width = 0.8 / max(len(peers), 1)
         for k, peer in enumerate(peers):
-            vals = [cases[c][peer] / cases[c]["fastaug"] if peer in cases[c] else 0
-                    for c in grid]
+            vals = [cases[c][peer] / cases[c]["fastaug"] if peer in cases[c] else 0 for c in grid]
             ax.bar(np.arange(len(grid)) + k * width, vals, width, label=f"vs {peer}")
         ax.set_yscale("log")
         ax.set_xticks(np.arange(len(grid)) + 0.4 - width / 2)
@@ -110,8 +133,10 @@ def main(argv=None):
         plt.close(fig)
         sections.append("![speed-up per case](performance_speedup.png)")
     if "rotate-each" in cases:
-        sections.append("## Per-sample random angles (`rotate_each`, 60000 images)\n\n"
-                        + peer_table(cases, ["rotate-each"]))
+        sections.append(
+            "## Per-sample random angles (`rotate_each`, 60000 images)\n\n"
+            + peer_table(cases, ["rotate-each"])
+        )
     if "scaling" in cases:
         ns = np.array(sorted(int(n) for n in cases["scaling"]), float)
         ts = np.array([cases["scaling"][str(int(n))] for n in ns])
@@ -119,10 +144,12 @@ def main(argv=None):
         fit = slope * ns + intercept
         r2 = 1 - ((ts - fit) ** 2).sum() / ((ts - ts.mean()) ** 2).sum()
         rows = "\n".join(f"| {int(n):,} | {fmt_time(t)} |" for n, t in zip(ns, ts))
-        sections.append("## Scaling in N (order 3, 'nearest', float32, ±15°)\n\n| N | median |\n"
-                        f"|---|---|\n{rows}\n\nLinear fit: {slope * 1e6:.3f} µs per source "
-                        f"image, intercept {intercept * 1e3:.1f} ms, R² = {r2:.4f}.\n\n"
-                        "![time versus N](performance_scaling.png)")
+        sections.append(
+            "## Scaling in N (order 3, 'nearest', float32, ±15°)\n\n| N | median |\n"
+            f"|---|---|\n{rows}\n\nLinear fit: {slope * 1e6:.3f} µs per source "
+            f"image, intercept {intercept * 1e3:.1f} ms, R² = {r2:.4f}.\n\n"
+            "![time versus N](performance_scaling.png)"
+        )
         fig, ax = plt.subplots(figsize=(5, 3.5))
         ax.plot(ns, ts, "o", label="median")
         ax.plot(ns, fit, "-", label=f"fit, R²={r2:.4f}")
@@ -134,9 +161,11 @@ def main(argv=None):
         plt.close(fig)
     if "threads" in cases and {"1", "2"} <= set(cases["threads"]):
         t1, t2 = cases["threads"]["1"], cases["threads"]["2"]
-        sections.append(f"## Threads (full set, order 3)\n\n1 thread {fmt_time(t1)}, 2 threads "
-                        f"{fmt_time(t2)}: speed-up {t1 / t2:.2f}x.\n\n"
-                        "![threads](performance_threads.png)")
+        sections.append(
+            f"## Threads (full set, order 3)\n\n1 thread {fmt_time(t1)}, 2 threads "
+            f"{fmt_time(t2)}: speed-up {t1 / t2:.2f}x.\n\n"
+            "![threads](performance_threads.png)"
+        )
         fig, ax = plt.subplots(figsize=(4, 3))
         ax.bar(["1 thread", "2 threads"], [t1, t2])
         ax.set_ylabel("seconds")
@@ -149,31 +178,37 @@ def main(argv=None):
             f"| {c[4:]} | {fmt_time(cases[c]['fastaug'])} | "
             f"{extra[c]['fastaug'].get('peak_rss', 0) / 2**20:,.0f} MiB | "
             f"{extra[c]['fastaug'].get('output_bytes', 0) / 2**20:,.0f} MiB |"
-            for c in sorted(cli))
-        sections.append("## `fastaug augment --angles 15,-15` end to end (full MNIST, .npz)\n\n"
-                        "| dtype, output | wall (median) | peak RSS | output |\n|---|---|---|---|\n"
-                        + rows)
+            for c in sorted(cli)
+        )
+        sections.append(
+            "## `fastaug augment --angles 15,-15` end to end (full MNIST, .npz)\n\n"
+            "| dtype, output | wall (median) | peak RSS | output |\n|---|---|---|---|\n" + rows
+        )
     if mlp:
         sections.append("## MLP (784-200-200-10, float64)\n\n" + peer_table(cases, mlp))
 
     json_path = Path(args.json).resolve()
     source = json_path.relative_to(ROOT) if json_path.is_relative_to(ROOT) else json_path
-    text = f"""# fastaug performance
+    text = (
+        f"""# fastaug performance
 
 Generated by `python -m bench.report {source}` from pytest-benchmark JSON; do not edit by hand.
 Regenerate: `pytest bench --benchmark-only --benchmark-json=bench/results/latest.json`
 then this command.
 
-Machine: {machine.get('cpu_model', machine.get('cpu', {}).get('brand_raw', '?'))},
-{machine.get('numba_threads', '?')} Numba threads; Python {machine.get('python_version')},
-NumPy {machine.get('numpy')}, SciPy {machine.get('scipy')}, Numba {machine.get('numba')};
-commit {machine.get('git_commit', commit.get('id', '?'))[:12]}, run {data.get('datetime', '?')}.
+Machine: {machine.get("cpu_model", machine.get("cpu", {}).get("brand_raw", "?"))},
+{machine.get("numba_threads", "?")} Numba threads; Python {machine.get("python_version")},
+NumPy {machine.get("numpy")}, SciPy {machine.get("scipy")}, Numba {machine.get("numba")};
+commit {machine.get("git_commit", commit.get("id", "?"))[:12]}, run {data.get("datetime", "?")}.
 
 Times are medians; "fastaug vs X" is X's time divided by fastaug's (how many times faster
 fastaug ran), both measured in the same run. fastaug's outputs were checked against SciPy
 after timing (bit-identical); the dense linear map, OpenCV and PyTorch are not exact.
 
-""" + "\n\n".join(sections) + "\n"
+"""
+        + "\n\n".join(sections)
+        + "\n"
+    )
     out.write_text(text)
     print(f"wrote {out}")
 

@@ -1,5 +1,6 @@
 """The whole ``fastaug augment --angles 15,-15`` command on full MNIST: load, augment, write
 an uncompressed .npz; wall time and peak RSS of the process."""
+
 import compileall
 import json
 import os
@@ -32,8 +33,23 @@ def test_augment_command(benchmark, mnist_train, tmp_path, dtype, target):
     --force, which adds the file system's cost of freeing the old file (about 0.14 s for
     564 MB on this ext4 VM: ``os.unlink`` alone)."""
     out = tmp_path / f"mnist-{dtype}.npz"
-    cmd = [sys.executable, "-c", RUNNER, sys.executable, "-m", "fastaug", "augment",
-           "--angles", "15,-15", "--dtype", dtype, "--out", str(out), "--force", "--quiet"]
+    cmd = [
+        sys.executable,
+        "-c",
+        RUNNER,
+        sys.executable,
+        "-m",
+        "fastaug",
+        "augment",
+        "--angles",
+        "15,-15",
+        "--dtype",
+        dtype,
+        "--out",
+        str(out),
+        "--force",
+        "--quiet",
+    ]
     # As installed by the README's `pip install .`, which compiles the bytecode: an editable
     # checkout under PYTHONDONTWRITEBYTECODE=1 (as here) compiles every module on each run.
     for folder in (*fastaug.__path__, *fastaug.kernels.__path__):
@@ -57,8 +73,10 @@ def test_augment_command(benchmark, mnist_train, tmp_path, dtype, target):
     case = f"cli-{dtype}, {'new file' if target == 'new' else 'over the last (--force)'}"
     benchmark.extra_info.update(case=case, peer="fastaug", peak_rss=peak, output_bytes=size)
     MEDIANS[case] = benchmark.stats.stats.median
-    print(f"\nfastaug augment --dtype {dtype} ({target}): median "
-          f"{benchmark.stats.stats.median:.2f} s, peak RSS {peak / 2**20:.0f} MiB, "
-          f"output {size / 2**20:.0f} MiB")
+    print(
+        f"\nfastaug augment --dtype {dtype} ({target}): median "
+        f"{benchmark.stats.stats.median:.2f} s, peak RSS {peak / 2**20:.0f} MiB, "
+        f"output {size / 2**20:.0f} MiB"
+    )
     if target == "new":
         assert benchmark.stats.stats.median <= 2.0

@@ -1,5 +1,6 @@
 """Issue 4's benchmark: the source's MLP loops, fastaug versus the NumPy reference (and
 PyTorch when installed), measured in one run. Targets are ratios from this run."""
+
 import os
 import sys
 import time
@@ -42,8 +43,9 @@ def test_reference_fixed_batch(benchmark, batch):
 
     benchmark.pedantic(run, rounds=1)
     record(benchmark, f"mlp-reference-{batch}")
-    benchmark.extra_info.update(case=f"mlp-4000-steps-batch{batch}", peer="numpy-reference",
-                                scale=1.0)
+    benchmark.extra_info.update(
+        case=f"mlp-4000-steps-batch{batch}", peer="numpy-reference", scale=1.0
+    )
 
 
 @pytest.mark.parametrize("batch", [10, 30])
@@ -55,9 +57,13 @@ def test_torch_fixed_batch(benchmark, batch):
 
     def run():
         torch.manual_seed(0)
-        model = torch.nn.Sequential(torch.nn.Linear(784, 200), torch.nn.ReLU(),
-                                    torch.nn.Linear(200, 200), torch.nn.ReLU(),
-                                    torch.nn.Linear(200, 10)).double()
+        model = torch.nn.Sequential(
+            torch.nn.Linear(784, 200),
+            torch.nn.ReLU(),
+            torch.nn.Linear(200, 200),
+            torch.nn.ReLU(),
+            torch.nn.Linear(200, 10),
+        ).double()
         opt = torch.optim.SGD(model.parameters(), lr=0.001)
         for _ in range(STEPS):
             opt.zero_grad()
@@ -81,8 +87,7 @@ def test_fastaug_epoch(benchmark, epoch_data):
     x, t = epoch_data
     MLP(seed=0).fit(x[:200], t[:200], epochs=1, batch_size=100, lr=0.01)
     benchmark.group = "mlp-epoch-60000-batch100"
-    benchmark.pedantic(lambda: MLP(seed=0).fit(x, t, epochs=1, batch_size=100, lr=0.01),
-                       rounds=3)
+    benchmark.pedantic(lambda: MLP(seed=0).fit(x, t, epochs=1, batch_size=100, lr=0.01), rounds=3)
     record(benchmark, "mlp-epoch-fastaug")
     benchmark.extra_info.update(case="mlp-epoch-60000-batch100", peer="fastaug", scale=1.0)
 
@@ -96,13 +101,12 @@ def test_reference_epoch(benchmark, epoch_data):
         net = MultiLayerNet()
         order = np.random.default_rng(0).permutation(60000)
         for k in range(0, 60000, 100):
-            idx = order[k:k + 100]
+            idx = order[k : k + 100]
             net.train(x[idx], t[idx], 1, 0.01)
 
     benchmark.pedantic(run, rounds=1)
     record(benchmark, "mlp-epoch-reference")
-    benchmark.extra_info.update(case="mlp-epoch-60000-batch100", peer="numpy-reference",
-                                scale=1.0)
+    benchmark.extra_info.update(case="mlp-epoch-60000-batch100", peer="numpy-reference", scale=1.0)
 
 
 def test_experiment_wall_time(mnist_train):
@@ -116,11 +120,15 @@ def test_experiment_wall_time(mnist_train):
 
 
 def test_mlp_targets():
-    results = {f"batch {b}: vs reference": ratio(f"mlp-reference-{b}", f"mlp-fastaug-{b}")
-               for b in (10, 30)}
+    results = {
+        f"batch {b}: vs reference": ratio(f"mlp-reference-{b}", f"mlp-fastaug-{b}")
+        for b in (10, 30)
+    }
     results["epoch 60000/100: vs reference"] = ratio("mlp-epoch-reference", "mlp-epoch-fastaug")
     absolute = {b: MEDIANS[f"mlp-fastaug-{b}"] for b in (10, 30)}
-    print(f"\nratios {({k: round(v, 1) for k, v in results.items()})}, fastaug seconds "
-          f"{({b: round(s, 3) for b, s in absolute.items()})}")
+    print(
+        f"\nratios { ({k: round(v, 1) for k, v in results.items()}) }, fastaug seconds "
+        f"{ ({b: round(s, 3) for b, s in absolute.items()}) }"
+    )
     assert all(results[f"batch {b}: vs reference"] >= 7 for b in (10, 30))
     assert all(s <= 1.0 for s in absolute.values())

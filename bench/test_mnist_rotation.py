@@ -10,6 +10,7 @@ could reach on the machine.
 
 Run: ``pytest bench/test_mnist_rotation.py --benchmark-only`` (needs FASTAUG_DATA).
 """
+
 import json
 import os
 import subprocess
@@ -33,15 +34,23 @@ SCALE = 60000 / LOOP_SUBSET
 def _linear_map(order, mode="nearest"):
     """The rotation as a 784 x 784 matrix: SciPy applied to each basis image (once)."""
     basis = np.eye(784).reshape(784, 28, 28)
-    return [ndimage.rotate(basis, a, axes=(1, 2), reshape=False, order=order, mode=mode)
-            .reshape(784, 784).T for a in ANGLES]
+    return [
+        ndimage.rotate(basis, a, axes=(1, 2), reshape=False, order=order, mode=mode)
+        .reshape(784, 784)
+        .T
+        for a in ANGLES
+    ]
 
 
 def _check_exact(result_first, x, order):
     """fastaug's first images against SciPy (bit-exact on this machine)."""
     for k, angle in enumerate(ANGLES):
-        expected = np.stack([ndimage.rotate(img, angle, reshape=False, order=order,
-                                            mode="nearest") for img in x[:200]])
+        expected = np.stack(
+            [
+                ndimage.rotate(img, angle, reshape=False, order=order, mode="nearest")
+                for img in x[:200]
+            ]
+        )
         np.testing.assert_array_equal(result_first[:200, k], expected)
 
 
@@ -50,9 +59,13 @@ def test_fastaug(benchmark, mnist_train, order):
     x = mnist_train[0]
     benchmark.group = "mnist-pm15"
     fastaug.augment(x[:64], angles=ANGLES, include_original=False, order=order)  # compile
-    out, _ = benchmark.pedantic(fastaug.augment, args=(x,),
-                                kwargs=dict(angles=ANGLES, include_original=False, order=order),
-                                rounds=7, warmup_rounds=1)
+    out, _ = benchmark.pedantic(
+        fastaug.augment,
+        args=(x,),
+        kwargs=dict(angles=ANGLES, include_original=False, order=order),
+        rounds=7,
+        warmup_rounds=1,
+    )
     record(benchmark, f"fastaug-order{order}")
     benchmark.extra_info.update(case=f"mnist-pm15-order{order}", peer="fastaug", scale=1.0)
     _check_exact(out.reshape(60000, 2, 28, 28), x, order)
@@ -79,9 +92,11 @@ def test_scipy_stack(benchmark, mnist_train):
     """(b) One scipy.ndimage.rotate call per angle on the stack, axes=(1, 2) (6000, x10)."""
     x = mnist_train[0][:LOOP_SUBSET]
     benchmark.group = "mnist-pm15"
-    benchmark.pedantic(lambda: [ndimage.rotate(x, a, axes=(1, 2), reshape=False,
-                                               mode="nearest") for a in ANGLES],
-                       rounds=1, iterations=1)
+    benchmark.pedantic(
+        lambda: [ndimage.rotate(x, a, axes=(1, 2), reshape=False, mode="nearest") for a in ANGLES],
+        rounds=1,
+        iterations=1,
+    )
     benchmark.extra_info.update(case="mnist-pm15-order3", peer="scipy-stack", scale=SCALE)
     MEDIANS["scipy-stack-order3"] = benchmark.stats.stats.median * SCALE
 
@@ -95,10 +110,12 @@ def test_dense_linear_map(benchmark, mnist_train, order):
     out = benchmark.pedantic(lambda: [x @ m.T for m in maps], rounds=3, iterations=1)
     record(benchmark, f"dense-order{order}")
     benchmark.extra_info.update(case=f"mnist-pm15-order{order}", peer="dense-gemm", scale=1.0)
-    ref = ndimage.rotate(mnist_train[0][:200], ANGLES[0], axes=(1, 2), reshape=False,
-                         order=order, mode="nearest")
+    ref = ndimage.rotate(
+        mnist_train[0][:200], ANGLES[0], axes=(1, 2), reshape=False, order=order, mode="nearest"
+    )
     benchmark.extra_info["max_error_vs_scipy"] = float(
-        np.abs(out[0][:200].reshape(200, 28, 28) - ref).max())
+        np.abs(out[0][:200].reshape(200, 28, 28) - ref).max()
+    )
 
 
 def test_sparse_linear_map_order1(benchmark, mnist_train):
@@ -121,8 +138,7 @@ def _exact_gather_floor(n_tiles, n_outputs, c, taps, wy, wx, sink):
     for tile in prange(n_tiles):
         vals = np.zeros((16, c.shape[1]))
         for p in range(n_outputs):
-            rotate_kernels._gather_pixel_order3(c, taps[p & 15], wy[p & 7], wx[p & 7],
-                                                vals[p & 15])
+            rotate_kernels._gather_pixel_order3(c, taps[p & 15], wy[p & 7], wx[p & 7], vals[p & 15])
         sink[tile] = vals.sum()
 
 
@@ -138,9 +154,12 @@ def test_exact_gather_floor(benchmark):
     sink = np.zeros(n_tiles)
     _exact_gather_floor(2, 16, c, taps, wy, wx, sink)  # compile
     benchmark.group = "mnist-pm15"
-    benchmark.pedantic(_exact_gather_floor,
-                       args=(n_tiles, len(ANGLES) * 784, c, taps, wy, wx, sink), rounds=7,
-                       warmup_rounds=1)
+    benchmark.pedantic(
+        _exact_gather_floor,
+        args=(n_tiles, len(ANGLES) * 784, c, taps, wy, wx, sink),
+        rounds=7,
+        warmup_rounds=1,
+    )
     record(benchmark, "exact-gather-floor")
     benchmark.extra_info.update(case="exact-floor", peer="gather-arithmetic", scale=1.0)
     assert np.isfinite(sink).all()
@@ -157,8 +176,13 @@ def test_targets():
         "order 3 / order 1": ratio("fastaug-order3", "fastaug-order1"),
     }
     print("\n" + json.dumps({k: round(v, 2) for k, v in results.items()}, indent=1))
-    targets = {"vs source loop (order 3)": 150, "vs dense GEMM (order 3)": 5,
-               "vs sparse CSR (order 1)": 3, "order 3 / order 0": 2, "order 3 / order 1": 2}
+    targets = {
+        "vs source loop (order 3)": 150,
+        "vs dense GEMM (order 3)": 5,
+        "vs sparse CSR (order 1)": 3,
+        "order 3 / order 0": 2,
+        "order 3 / order 1": 2,
+    }
     missed = {k: (round(results[k], 2), t) for k, t in targets.items() if results[k] < t}
     assert not missed, f"targets missed (measured, target): {missed}"
 
@@ -185,11 +209,14 @@ PEAK_SCRIPT = textwrap.dedent("""
 def test_peak_memory_of_augment(mnist_train):
     """Peak RSS growth of ``augment`` on the full set stays within output + 10 %
     (the input is already resident), so the peak is <= output + input + 10 %."""
-    run = subprocess.run([sys.executable, "-c", PEAK_SCRIPT], capture_output=True, text=True,
-                         check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", PEAK_SCRIPT], capture_output=True, text=True, check=True
+    )
     m = json.loads(run.stdout.strip().splitlines()[-1])
-    print(f"\npeak extra RSS {m['peak_extra'] / 2**20:.1f} MiB for an output of "
-          f"{m['output'] / 2**20:.1f} MiB (input {m['input'] / 2**20:.1f} MiB)")
+    print(
+        f"\npeak extra RSS {m['peak_extra'] / 2**20:.1f} MiB for an output of "
+        f"{m['output'] / 2**20:.1f} MiB (input {m['input'] / 2**20:.1f} MiB)"
+    )
     assert m["peak_extra"] <= 1.10 * m["output"] + 0.10 * m["input"]
 
 
@@ -205,8 +232,17 @@ COMPILE_SCRIPT = textwrap.dedent("""
 def test_first_call_compile_time(tmp_path):
     """First call in a new process: compiling from scratch vs loading the on-disk cache."""
     env = dict(os.environ, FASTAUG_CACHE_DIR=str(tmp_path))
-    times = [float(subprocess.run([sys.executable, "-c", COMPILE_SCRIPT], env=env, check=True,
-                                  capture_output=True, text=True).stdout.split()[-1])
-             for _ in range(2)]
+    times = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", COMPILE_SCRIPT],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()[-1]
+        )
+        for _ in range(2)
+    ]
     print(f"\nfirst call: {times[0]:.1f} s cold, {times[1]:.2f} s with cache=True")
     assert times[1] < times[0] / 3

@@ -3,6 +3,7 @@ SciPy on the stack and the dense linear map, on 60000 seeded 28x28 images rotate
 degrees; optional peers (OpenCV per image, PyTorch grid_sample) when installed. Every case
 is checked against SciPy after timing. Run: ``pytest bench --benchmark-only``.
 """
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -30,8 +31,9 @@ def test_fastaug(benchmark, seeded_images, order, mode, dtype):
     benchmark.group = f"rotate-{name}"
     kwargs = dict(angles=ANGLES, include_original=False, order=order, mode=mode)
     fastaug.augment(x[:64], **kwargs)  # compile outside the timing
-    out, _ = benchmark.pedantic(fastaug.augment, args=(x,), kwargs=kwargs, rounds=5,
-                                warmup_rounds=1)
+    out, _ = benchmark.pedantic(
+        fastaug.augment, args=(x,), kwargs=kwargs, rounds=5, warmup_rounds=1
+    )
     benchmark.extra_info.update(case=name, peer="fastaug", scale=1.0)
     record(benchmark, f"fastaug-{name}")
     got = out.reshape(60000, 2, 28, 28)[:100, 0]
@@ -44,9 +46,16 @@ def test_scipy_loop(benchmark, seeded_images, order, mode, dtype):
     x = seeded_images[dtype][:LOOP_SUBSET]
     name = case_name(order, mode, dtype)
     benchmark.group = f"rotate-{name}"
-    benchmark.pedantic(lambda: np.array([ndimage.rotate(img, a, reshape=False, order=order,
-                                                        mode=mode)
-                                         for img in x for a in ANGLES]), rounds=1)
+    benchmark.pedantic(
+        lambda: np.array(
+            [
+                ndimage.rotate(img, a, reshape=False, order=order, mode=mode)
+                for img in x
+                for a in ANGLES
+            ]
+        ),
+        rounds=1,
+    )
     benchmark.extra_info.update(case=name, peer="scipy-loop", scale=SCALE)
     record(benchmark, f"scipy-loop-{name}")
 
@@ -67,8 +76,7 @@ def test_dense_gemm(benchmark, seeded_images, order, mode, dtype):
     (uint8 results rounded and clipped back). Approximate: float32 GEMM rounding."""
     x = seeded_images[dtype].reshape(60000, 784)
     basis = np.eye(784).reshape(784, 28, 28)
-    maps = [_scipy(basis, a, order, mode).reshape(784, 784).T.astype(np.float32)
-            for a in ANGLES]
+    maps = [_scipy(basis, a, order, mode).reshape(784, 784).T.astype(np.float32) for a in ANGLES]
     name = case_name(order, mode, dtype)
     benchmark.group = f"rotate-{name}"
 
@@ -87,18 +95,27 @@ def test_dense_gemm(benchmark, seeded_images, order, mode, dtype):
 @pytest.mark.parametrize("order,mode,dtype", CASES, ids=IDS)
 def test_opencv(benchmark, seeded_images, order, mode, dtype):
     """cv2.warpAffine per image (the albumentations engine): fast, other semantics."""
-    cv2 = pytest.importorskip("cv2", reason="OpenCV is an optional peer (pip install "
-                              "opencv-python-headless)")
+    cv2 = pytest.importorskip(
+        "cv2", reason="OpenCV is an optional peer (pip install opencv-python-headless)"
+    )
     x = seeded_images[dtype]
     flags = {0: cv2.INTER_NEAREST, 1: cv2.INTER_LINEAR, 3: cv2.INTER_CUBIC}[order]
-    border = {"nearest": cv2.BORDER_REPLICATE, "constant": cv2.BORDER_CONSTANT,
-              "reflect": cv2.BORDER_REFLECT}[mode]
+    border = {
+        "nearest": cv2.BORDER_REPLICATE,
+        "constant": cv2.BORDER_CONSTANT,
+        "reflect": cv2.BORDER_REFLECT,
+    }[mode]
     mats = [cv2.getRotationMatrix2D((13.5, 13.5), a, 1.0) for a in ANGLES]
     name = case_name(order, mode, dtype)
     benchmark.group = f"rotate-{name}"
-    benchmark.pedantic(lambda: [cv2.warpAffine(img, m, (28, 28), flags=flags,
-                                               borderMode=border)
-                                for img in x for m in mats], rounds=1)
+    benchmark.pedantic(
+        lambda: [
+            cv2.warpAffine(img, m, (28, 28), flags=flags, borderMode=border)
+            for img in x
+            for m in mats
+        ],
+        rounds=1,
+    )
     benchmark.extra_info.update(case=name, peer="opencv", scale=1.0)
     record(benchmark, f"opencv-{name}")
 
@@ -113,15 +130,25 @@ def test_torch_grid_sample(benchmark, seeded_images, order, mode, dtype):
     thetas = []
     for a in ANGLES:
         r = np.deg2rad(a)
-        thetas.append(torch.tensor([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0]],
-                                   dtype=torch.float32).expand(len(x), 2, 3))
+        thetas.append(
+            torch.tensor(
+                [[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0]], dtype=torch.float32
+            ).expand(len(x), 2, 3)
+        )
     name = case_name(order, mode, dtype)
     benchmark.group = f"rotate-{name}"
 
     def run():
-        return [torch.nn.functional.grid_sample(
-            x, torch.nn.functional.affine_grid(t, x.shape, align_corners=False), mode=interp,
-            padding_mode=padding, align_corners=False) for t in thetas]
+        return [
+            torch.nn.functional.grid_sample(
+                x,
+                torch.nn.functional.affine_grid(t, x.shape, align_corners=False),
+                mode=interp,
+                padding_mode=padding,
+                align_corners=False,
+            )
+            for t in thetas
+        ]
 
     benchmark.pedantic(run, rounds=1)
     benchmark.extra_info.update(case=name, peer="torch", scale=1.0)
@@ -138,15 +165,20 @@ def test_rotate_each_random_angles(benchmark, seeded_images):
     benchmark.extra_info.update(case="rotate-each", peer="fastaug", scale=1.0)
     record(benchmark, "fastaug-rotate-each")
     for i in range(0, 60000, 6000):
-        np.testing.assert_array_equal(out[i], ndimage.rotate(x[i], angles[i], reshape=False,
-                                                             mode="nearest"))
+        np.testing.assert_array_equal(
+            out[i], ndimage.rotate(x[i], angles[i], reshape=False, mode="nearest")
+        )
 
 
 def test_rotate_each_scipy_loop(benchmark, seeded_images):
     x = seeded_images["float32"][:LOOP_SUBSET]
     angles = np.random.default_rng(0).uniform(-15, 15, len(x))
     benchmark.group = "rotate-each"
-    benchmark.pedantic(lambda: [ndimage.rotate(img, a, reshape=False, mode="nearest")
-                                for img, a in zip(x, angles)], rounds=1)
+    benchmark.pedantic(
+        lambda: [
+            ndimage.rotate(img, a, reshape=False, mode="nearest") for img, a in zip(x, angles)
+        ],
+        rounds=1,
+    )
     benchmark.extra_info.update(case="rotate-each", peer="scipy-loop", scale=SCALE)
     record(benchmark, "scipy-loop-rotate-each")

@@ -1,5 +1,6 @@
 """Scaling: time against N (must be linear) and threads 1 versus 2, order 3 'nearest'
 float32, +-15 degrees."""
+
 import numba
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from bench.conftest import ANGLES, MEDIANS, SCALING_SIZES, record
 @pytest.fixture(scope="module")
 def images(seeded_images):
     base = seeded_images["float32"]
-    return np.concatenate([base] * (max(SCALING_SIZES) // len(base) + 1))[:max(SCALING_SIZES)]
+    return np.concatenate([base] * (max(SCALING_SIZES) // len(base) + 1))[: max(SCALING_SIZES)]
 
 
 @pytest.mark.parametrize("n", SCALING_SIZES)
@@ -19,9 +20,13 @@ def test_time_vs_n(benchmark, images, n):
     x = images[:n]
     fastaug.augment(x[:64], angles=ANGLES, include_original=False)
     benchmark.group = "scaling-n"
-    benchmark.pedantic(fastaug.augment, args=(x,),
-                       kwargs=dict(angles=ANGLES, include_original=False),
-                       rounds=5 if n <= 60000 else 3, warmup_rounds=1)
+    benchmark.pedantic(
+        fastaug.augment,
+        args=(x,),
+        kwargs=dict(angles=ANGLES, include_original=False),
+        rounds=5 if n <= 60000 else 3,
+        warmup_rounds=1,
+    )
     benchmark.extra_info.update(case="scaling", n=n)
     record(benchmark, f"scaling-{n}")
 
@@ -36,8 +41,10 @@ def test_linear_in_n():
     r2 = 1 - ((times - fit) ** 2).sum() / ((times - times.mean()) ** 2).sum()
     MEDIANS["scaling-slope-us-per-image"] = slope * 1e6
     MEDIANS["scaling-r2"] = r2
-    print(f"\nslope {slope * 1e6:.3f} us per source image (2 angles), intercept "
-          f"{intercept * 1e3:.2f} ms, R^2 {r2:.5f}")
+    print(
+        f"\nslope {slope * 1e6:.3f} us per source image (2 angles), intercept "
+        f"{intercept * 1e3:.2f} ms, R^2 {r2:.5f}"
+    )
     assert r2 >= 0.99
 
 
@@ -51,9 +58,13 @@ def test_threads(benchmark, images, threads):
     try:
         fastaug.augment(x[:64], angles=ANGLES, include_original=False)
         benchmark.group = "threads"
-        benchmark.pedantic(fastaug.augment, args=(x,),
-                           kwargs=dict(angles=ANGLES, include_original=False), rounds=5,
-                           warmup_rounds=1)
+        benchmark.pedantic(
+            fastaug.augment,
+            args=(x,),
+            kwargs=dict(angles=ANGLES, include_original=False),
+            rounds=5,
+            warmup_rounds=1,
+        )
         benchmark.extra_info.update(case="threads", threads=threads)
         record(benchmark, f"threads-{threads}")
     finally:

@@ -1,4 +1,5 @@
 """fastaug: exact, fast batch image augmentation (SciPy-exact rotation on Numba kernels)."""
+
 from ._compiling import compile_notice
 from ._parallel import get_num_threads, set_num_threads
 from ._validation import ArgumentError
@@ -8,7 +9,15 @@ from .plan import RotationPlan
 
 __version__ = "0.1.0"
 
-__all__ = ["ArgumentError", "RotationPlan", "augment", "augment_data", "compile_notice",
-           "get_num_threads",
-           "rotate", "rotate_each", "set_num_threads", "__version__"]
-
+__all__ = [
+    "ArgumentError",
+    "RotationPlan",
+    "augment",
+    "augment_data",
+    "compile_notice",
+    "get_num_threads",
+    "rotate",
+    "rotate_each",
+    "set_num_threads",
+    "__version__",
+]

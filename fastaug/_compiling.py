@@ -8,6 +8,7 @@ on it says exactly when: one line on stderr the first time in a process, and on 
 spinner with the seconds elapsed until the compile is done. ``fastaug.compile_notice(False)``
 (the command line's ``--quiet``) silences it.
 """
+
 import sys
 import threading
 import time
@@ -51,11 +52,16 @@ class _Notice(event.Listener):
         stream = sys.stderr
         if not self.said:
             self.said = True
-            print(f"fastaug: compiling kernels for first use, once (cached on disk): "
-                  f"~{TYPICAL_SECONDS} s", file=stream, flush=True)
+            print(
+                f"fastaug: compiling kernels for first use, once (cached on disk): "
+                f"~{TYPICAL_SECONDS} s",
+                file=stream,
+                flush=True,
+            )
         if (self.spinner is None or not self.spinner.is_alive()) and _is_terminal(stream):
-            self.spinner = threading.Thread(target=self._spin, args=(stream,), daemon=True,
-                                            name="fastaug-compile-spinner")
+            self.spinner = threading.Thread(
+                target=self._spin, args=(stream,), daemon=True, name="fastaug-compile-spinner"
+            )
             self.spinner.start()
 
     def on_end(self, ev):
@@ -73,8 +79,10 @@ class _Notice(event.Listener):
         while self.depth > 0 or time.perf_counter() - self.last_end < QUIET_AFTER:
             with self.drawing:
                 if self.depth > 0:
-                    stream.write(f"\r{_FRAMES[frame % len(_FRAMES)]} compiling "
-                                 f"{time.perf_counter() - start:4.1f} s")
+                    stream.write(
+                        f"\r{_FRAMES[frame % len(_FRAMES)]} compiling "
+                        f"{time.perf_counter() - start:4.1f} s"
+                    )
                     stream.flush()
             frame += 1
             time.sleep(0.1)
@@ -127,9 +135,13 @@ class CompileTimes(event.Listener):
         event.unregister("numba:compile", self)
 
     def table(self):
-        return sorted(((name, n, inclusive, exclusive)
-                       for name, (n, inclusive, exclusive) in self.times.items()),
-                      key=lambda row: -row[3])
+        return sorted(
+            (
+                (name, n, inclusive, exclusive)
+                for name, (n, inclusive, exclusive) in self.times.items()
+            ),
+            key=lambda row: -row[3],
+        )
 
 
 def _name(data):
@@ -139,5 +151,5 @@ def _name(data):
         return "?"
     module = func.__module__ or ""
     if module.startswith(_KERNEL_PACKAGE):
-        return f"{module[len('fastaug.'):]}.{func.__qualname__}"
+        return f"{module[len('fastaug.') :]}.{func.__qualname__}"
     return f"numba: {func.__qualname__.split('.<locals>')[0]}"

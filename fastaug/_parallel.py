@@ -10,14 +10,16 @@ Tiles are handed out dynamically, from a shared counter: when another thread or 
 takes part of one core (the output writer's CRC and disk copies, for instance), the thread
 on that core simply takes fewer tiles, instead of finishing an equal share last.
 """
+
 import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 #: Most threads fastaug may use: the CPUs this process may run on.
-MAX_THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
-    else (os.cpu_count() or 1)
+MAX_THREADS = (
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+)
 
 _threads = MAX_THREADS
 _pool = None
@@ -41,8 +43,9 @@ def _helpers():
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=max(MAX_THREADS - 1, 1),
-                                       thread_name_prefix="fastaug")
+            _pool = ThreadPoolExecutor(
+                max_workers=max(MAX_THREADS - 1, 1), thread_name_prefix="fastaug"
+            )
         return _pool
 
 

@@ -3,6 +3,7 @@
 Errors follow SciPy's classes for the same bad input (``rotate`` is a drop-in), and name the
 argument, what is allowed and what was received.
 """
+
 import functools
 import math
 import numbers
@@ -52,28 +53,35 @@ def mode_code(mode):
         return MODES[mode]
     raise ArgumentError(
         f"mode must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r} "
-        "(boundary mode not supported)")
+        "(boundary mode not supported)"
+    )
 
 
 def spline_order(order):
     """Spline order as an int in 0..5."""
-    if isinstance(order, (bool, np.bool_)) or not isinstance(order, numbers.Integral) \
-            or not 0 <= int(order) <= 5:
-        raise ArgumentError(f"order must be an integer from 0 to 5; got {order!r} "
-                            "(spline order not supported)")
+    if (
+        isinstance(order, (bool, np.bool_))
+        or not isinstance(order, numbers.Integral)
+        or not 0 <= int(order) <= 5
+    ):
+        raise ArgumentError(
+            f"order must be an integer from 0 to 5; got {order!r} (spline order not supported)"
+        )
     return int(order)
 
 
 def finite_angle(angle, name="angle"):
     """A single finite angle in degrees as a Python float."""
     if isinstance(angle, (str, bytes)) or np.ndim(angle) != 0:
-        raise TypeError(f"{name} must be a real number (degrees); got {type(angle).__name__} "
-                        f"{angle!r}")
+        raise TypeError(
+            f"{name} must be a real number (degrees); got {type(angle).__name__} {angle!r}"
+        )
     try:
         value = float(angle)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a real number (degrees); got "
-                        f"{type(angle).__name__} {angle!r}") from None
+        raise TypeError(
+            f"{name} must be a real number (degrees); got {type(angle).__name__} {angle!r}"
+        ) from None
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite; got {value!r}")
     return value
@@ -89,8 +97,9 @@ def finite_angles(angles, name="angles"):
         raise ValueError(f"{name} must be one-dimensional; got shape {arr.shape}")
     bad = ~np.isfinite(arr)
     if bad.any():
-        raise ValueError(f"{name} must be finite; got {arr[bad][0]!r} at index "
-                         f"{int(np.flatnonzero(bad)[0])}")
+        raise ValueError(
+            f"{name} must be finite; got {arr[bad][0]!r} at index {int(np.flatnonzero(bad)[0])}"
+        )
     return arr
 
 
@@ -110,11 +119,15 @@ def plane_axes(axes, ndim):
         raise ValueError(f"axes should contain only integer values; got {tuple(axes)!r}")
     axes = [int(ax) + ndim if ax < 0 else int(ax) for ax in axes]
     if not all(0 <= ax < ndim for ax in axes):
-        raise ValueError(f"invalid rotation plane specified: axes must lie in -{ndim}..{ndim - 1} "
-                         f"for a {ndim}-D array; got {tuple(axes)!r}")
+        raise ValueError(
+            f"invalid rotation plane specified: axes must lie in -{ndim}..{ndim - 1} "
+            f"for a {ndim}-D array; got {tuple(axes)!r}"
+        )
     if axes[0] == axes[1]:
-        raise ValueError(f"invalid rotation plane specified: axes must be two different "
-                         f"axes; got {tuple(axes)!r}")
+        raise ValueError(
+            f"invalid rotation plane specified: axes must be two different "
+            f"axes; got {tuple(axes)!r}"
+        )
     return tuple(sorted(axes))
 
 
@@ -127,9 +140,22 @@ def input_array(input, name="input", min_ndim=2):
     return arr
 
 
-REAL_DTYPES = frozenset(np.dtype(t) for t in (
-    np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64,
-    np.float32, np.float64))
+REAL_DTYPES = frozenset(
+    np.dtype(t)
+    for t in (
+        np.bool_,
+        np.int8,
+        np.uint8,
+        np.int16,
+        np.uint16,
+        np.int32,
+        np.uint32,
+        np.int64,
+        np.uint64,
+        np.float32,
+        np.float64,
+    )
+)
 COMPLEX_DTYPES = frozenset((np.dtype(np.complex64), np.dtype(np.complex128)))
 
 
@@ -141,7 +167,8 @@ def check_dtype(dtype, name, allow_complex=False):
     raise ArgumentError(
         f"{name} dtype must be bool, an integer type, float32 or float64"
         f"{' (or complex)' if allow_complex else ''}; got dtype({dtype.name!r}) "
-        "(array type not supported)")
+        "(array type not supported)"
+    )
 
 
 def kernel_ready(arr):
@@ -160,11 +187,14 @@ def output_array(output, input, shape, complex_output=False):
         return np.zeros(shape, dtype=dtype)
     if isinstance(output, np.ndarray):
         if output.shape != tuple(shape):
-            raise ArgumentError(f"output shape not correct: expected {tuple(shape)}, got "
-                                f"{output.shape}")
+            raise ArgumentError(
+                f"output shape not correct: expected {tuple(shape)}, got {output.shape}"
+            )
         if complex_output and output.dtype.kind != "c":
-            raise ArgumentError("output must have a complex dtype for complex input; got "
-                                f"dtype({output.dtype.name!r})")
+            raise ArgumentError(
+                "output must have a complex dtype for complex input; got "
+                f"dtype({output.dtype.name!r})"
+            )
         check_dtype(output.dtype, "output", allow_complex=True)
         if not output.flags.writeable:
             raise ValueError("output array is read-only")
@@ -196,8 +226,7 @@ def image_batch(images, name="images"):
     """``(N, H, W)`` or ``(N, H, W, C)`` real images."""
     arr = np.asarray(images)
     if arr.ndim not in (3, 4):
-        raise ValueError(f"{name} must have shape (N, H, W) or (N, H, W, C); got shape "
-                         f"{arr.shape}")
+        raise ValueError(f"{name} must have shape (N, H, W) or (N, H, W, C); got shape {arr.shape}")
     check_dtype(arr.dtype, name)
     return arr
 

@@ -4,6 +4,7 @@ Each subcommand parses its arguments, calls one function, prints the result. Err
 arguments or the data are one line on stderr (the traceback only with ``--debug``):
 exit 2 for usage errors, 1 for failures, 130 when interrupted with Ctrl-C.
 """
+
 import argparse
 import gc
 import math
@@ -58,15 +59,15 @@ def angle_list(text):
         if match is None:
             raise argparse.ArgumentTypeError(
                 "expected comma-separated finite numbers in degrees or START:STOP:STEP "
-                f"ranges, e.g. 15,-15 or -30:30:10; got {text!r}")
+                f"ranges, e.g. 15,-15 or -30:30:10; got {text!r}"
+            )
         start, stop, step = match.groups()
         if stop is None:
             values.append(float(start))
         else:
             values.extend(_angle_range(Decimal(start), Decimal(stop), Decimal(step), item))
         if len(values) > MAX_ANGLES:
-            raise argparse.ArgumentTypeError(f"at most {MAX_ANGLES} angles; got more from "
-                                             f"{text!r}")
+            raise argparse.ArgumentTypeError(f"at most {MAX_ANGLES} angles; got more from {text!r}")
     if not all(math.isfinite(a) for a in values):
         raise argparse.ArgumentTypeError(f"angles must be finite; got {text!r}")
     return values
@@ -103,8 +104,9 @@ def _dtype_list(text):
     except TypeError:
         dtypes = []
     if not names or len(dtypes) != len(names) or any(d.kind not in "biuf" for d in dtypes):
-        raise argparse.ArgumentTypeError(f"expected comma-separated numeric dtypes, e.g. "
-                                         f"float32,uint8; got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numeric dtypes, e.g. float32,uint8; got {text!r}"
+        )
     return [d.name for d in dtypes]
 
 
@@ -122,95 +124,191 @@ def build_parser():
     from .datasets import DATASETS
 
     parser = argparse.ArgumentParser(
-        prog="fastaug", description="Exact, fast batch image augmentation (SciPy-exact "
-        "rotations on Numba kernels).")
+        prog="fastaug",
+        description="Exact, fast batch image augmentation (SciPy-exact "
+        "rotations on Numba kernels).",
+    )
     parser.add_argument("--version", action="version", version=f"fastaug {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     aug = sub.add_parser(
-        "augment", help="rotate every image of a dataset split and write an augmented file",
+        "augment",
+        help="rotate every image of a dataset split and write an augmented file",
         description="Write each image of a dataset split followed by its rotations "
         "(scipy.ndimage.rotate semantics, reshape=False), with aligned labels.",
-        epilog=EXAMPLES_AUGMENT, formatter_class=argparse.RawDescriptionHelpFormatter)
-    aug.add_argument("--angles", type=angle_list, required=True,
-                     help="comma-separated angles in degrees, e.g. 15,-15, and ranges "
-                     "START:STOP:STEP with STOP included, e.g. -30:30:10 (--angles=-15,15 and "
-                     "--angles -15,15 both work)")
-    aug.add_argument("--dataset", default="mnist", choices=sorted(DATASETS),
-                     help="dataset (default: mnist)")
-    aug.add_argument("--data", metavar="DIR", help="folder with the four IDX files (default: "
-                     "FASTAUG_DATA, then the cache, then download)")
-    aug.add_argument("--split", default="train", choices=("train", "test"),
-                     help="split to augment (default: train)")
-    aug.add_argument("--order", type=int, default=3, choices=range(6), metavar="{0..5}",
-                     help="spline order (default: 3, as scipy)")
-    aug.add_argument("--mode", default="nearest", choices=list(MODES),
-                     help="boundary mode (default: nearest, as the source script)")
-    aug.add_argument("--cval", type=finite_float, default=0.0,
-                     help="fill value for constant modes (default: 0)")
-    aug.add_argument("--dtype", default="float32", choices=("float32", "uint8"),
-                     help="float32 in [0, 1] (default) or uint8 in [0, 255]")
-    aug.add_argument("--layout", default="interleaved", choices=("interleaved", "blocked"),
-                     help="interleaved: image, its rotations, next image... (default); "
-                     "blocked: all originals, then each angle")
-    aug.add_argument("--no-original", dest="include_original", action="store_false",
-                     help="leave the unrotated images out")
-    aug.add_argument("--limit", type=positive_int, metavar="N",
-                     help="only the first N images of the split")
-    aug.add_argument("--threads", type=positive_int, metavar="N",
-                     help="threads for the kernels (default: all cores)")
-    aug.add_argument("--out", metavar="PATH",
-                     help="output .npz (default: <dataset>-<split>-augmented.npz) or .npy")
+        epilog=EXAMPLES_AUGMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    aug.add_argument(
+        "--angles",
+        type=angle_list,
+        required=True,
+        help="comma-separated angles in degrees, e.g. 15,-15, and ranges "
+        "START:STOP:STEP with STOP included, e.g. -30:30:10 (--angles=-15,15 and "
+        "--angles -15,15 both work)",
+    )
+    aug.add_argument(
+        "--dataset", default="mnist", choices=sorted(DATASETS), help="dataset (default: mnist)"
+    )
+    aug.add_argument(
+        "--data",
+        metavar="DIR",
+        help="folder with the four IDX files (default: "
+        "FASTAUG_DATA, then the cache, then download)",
+    )
+    aug.add_argument(
+        "--split",
+        default="train",
+        choices=("train", "test"),
+        help="split to augment (default: train)",
+    )
+    aug.add_argument(
+        "--order",
+        type=int,
+        default=3,
+        choices=range(6),
+        metavar="{0..5}",
+        help="spline order (default: 3, as scipy)",
+    )
+    aug.add_argument(
+        "--mode",
+        default="nearest",
+        choices=list(MODES),
+        help="boundary mode (default: nearest, as the source script)",
+    )
+    aug.add_argument(
+        "--cval", type=finite_float, default=0.0, help="fill value for constant modes (default: 0)"
+    )
+    aug.add_argument(
+        "--dtype",
+        default="float32",
+        choices=("float32", "uint8"),
+        help="float32 in [0, 1] (default) or uint8 in [0, 255]",
+    )
+    aug.add_argument(
+        "--layout",
+        default="interleaved",
+        choices=("interleaved", "blocked"),
+        help="interleaved: image, its rotations, next image... (default); "
+        "blocked: all originals, then each angle",
+    )
+    aug.add_argument(
+        "--no-original",
+        dest="include_original",
+        action="store_false",
+        help="leave the unrotated images out",
+    )
+    aug.add_argument(
+        "--limit", type=positive_int, metavar="N", help="only the first N images of the split"
+    )
+    aug.add_argument(
+        "--threads",
+        type=positive_int,
+        metavar="N",
+        help="threads for the kernels (default: all cores)",
+    )
+    aug.add_argument(
+        "--out",
+        metavar="PATH",
+        help="output .npz (default: <dataset>-<split>-augmented.npz) or .npy",
+    )
     aug.add_argument("--force", action="store_true", help="overwrite existing output files")
     aug.add_argument("--preview", metavar="PNG", help="also write a PNG grid of samples")
-    aug.add_argument("--quiet", action="store_true",
-                     help="no progress bar, no compile notice and no summary line")
+    aug.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar, no compile notice and no summary line",
+    )
 
     comp = sub.add_parser(
-        "compile", help="compile the kernels into the disk cache ahead of use",
+        "compile",
+        help="compile the kernels into the disk cache ahead of use",
         description="Compile fastaug's kernels for the given dtypes into Numba's disk cache "
         "(once per machine; a first call otherwise compiles them, ~5 s). Useful in a "
         "container build or a CI step. Tasks run in parallel processes.",
-        epilog=EXAMPLES_COMPILE, formatter_class=argparse.RawDescriptionHelpFormatter)
-    comp.add_argument("--dtypes", type=_dtype_list, default=None, metavar="LIST",
-                      help="comma-separated dtypes (default: float64,float32,uint8)")
-    comp.add_argument("--jobs", type=positive_int, default=None, metavar="N",
-                      help="processes at once (default: the number of CPUs; 1: this one)")
-    comp.add_argument("--no-mlp", dest="mlp", action="store_false",
-                      help="only the rotation kernels, not the MLP's")
+        epilog=EXAMPLES_COMPILE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    comp.add_argument(
+        "--dtypes",
+        type=_dtype_list,
+        default=None,
+        metavar="LIST",
+        help="comma-separated dtypes (default: float64,float32,uint8)",
+    )
+    comp.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="processes at once (default: the number of CPUs; 1: this one)",
+    )
+    comp.add_argument(
+        "--no-mlp",
+        dest="mlp",
+        action="store_false",
+        help="only the rotation kernels, not the MLP's",
+    )
     comp.add_argument("--quiet", action="store_true", help="no summary")
 
-    info = sub.add_parser("info", help="describe an augmented file",
-                          description="Print the arrays, parameters and label counts of a "
-                          "file written by 'fastaug augment'.", epilog=EXAMPLES_INFO,
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    info = sub.add_parser(
+        "info",
+        help="describe an augmented file",
+        description="Print the arrays, parameters and label counts of a "
+        "file written by 'fastaug augment'.",
+        epilog=EXAMPLES_INFO,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     info.add_argument("file", help=".npz or .npy written by fastaug augment")
 
-    ver = sub.add_parser("verify", help="recompute random samples with SciPy and compare",
-                         description="Recompute K random rotated samples of an augmented "
-                         "file with scipy.ndimage.rotate from the source dataset; exit 1 if "
-                         "any differs by more than the tolerance.", epilog=EXAMPLES_VERIFY,
-                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    ver = sub.add_parser(
+        "verify",
+        help="recompute random samples with SciPy and compare",
+        description="Recompute K random rotated samples of an augmented "
+        "file with scipy.ndimage.rotate from the source dataset; exit 1 if "
+        "any differs by more than the tolerance.",
+        epilog=EXAMPLES_VERIFY,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ver.add_argument("file", help=".npz or .npy written by fastaug augment")
-    ver.add_argument("--samples", type=positive_int, default=100, metavar="K",
-                     help="how many rotated samples to recompute (default: 100)")
+    ver.add_argument(
+        "--samples",
+        type=positive_int,
+        default=100,
+        metavar="K",
+        help="how many rotated samples to recompute (default: 100)",
+    )
     ver.add_argument("--data", metavar="DIR", help="folder with the source IDX files")
     exp = sub.add_parser(
-        "experiment", help="reproduce the source's 10-vs-30-image MLP experiment as a report",
+        "experiment",
+        help="reproduce the source's 10-vs-30-image MLP experiment as a report",
         description="Train the source script's MLP on 10 MNIST images (A) and on those 10 "
         "plus their +-15 degree rotations (B) from the same weights, over several seeds; "
-        "write reports/experiment.md and two PNGs.", epilog=EXAMPLES_EXPERIMENT,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    exp.add_argument("--seeds", type=positive_int, default=10, metavar="K",
-                     help="number of seeds, 8, 9, ... (default: 10; seed 8 is the source's)")
-    exp.add_argument("--steps", type=positive_int, default=4000,
-                     help="full-batch SGD steps (default: 4000)")
-    exp.add_argument("--lr", type=finite_float, default=0.001,
-                     help="learning rate (default: 0.001)")
+        "write reports/experiment.md and two PNGs.",
+        epilog=EXAMPLES_EXPERIMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    exp.add_argument(
+        "--seeds",
+        type=positive_int,
+        default=10,
+        metavar="K",
+        help="number of seeds, 8, 9, ... (default: 10; seed 8 is the source's)",
+    )
+    exp.add_argument(
+        "--steps", type=positive_int, default=4000, help="full-batch SGD steps (default: 4000)"
+    )
+    exp.add_argument(
+        "--lr", type=finite_float, default=0.001, help="learning rate (default: 0.001)"
+    )
     exp.add_argument("--data", metavar="DIR", help="folder with the MNIST IDX files")
-    exp.add_argument("--out-dir", default="reports", metavar="DIR",
-                     help="where to write the report (default: reports)")
+    exp.add_argument(
+        "--out-dir",
+        default="reports",
+        metavar="DIR",
+        help="where to write the report (default: reports)",
+    )
     return parser
 
 
@@ -234,10 +332,22 @@ def cmd_augment(args):
     if args.threads:
         set_num_threads(args.threads)
     summary = augment_dataset(
-        args.angles, dataset=args.dataset, data=args.data, split=args.split, order=args.order,
-        mode=args.mode, cval=args.cval, dtype=args.dtype, layout=args.layout,
-        include_original=args.include_original, limit=args.limit, out=args.out,
-        force=args.force, preview=args.preview, progress=not args.quiet and sys.stderr.isatty())
+        args.angles,
+        dataset=args.dataset,
+        data=args.data,
+        split=args.split,
+        order=args.order,
+        mode=args.mode,
+        cval=args.cval,
+        dtype=args.dtype,
+        layout=args.layout,
+        include_original=args.include_original,
+        limit=args.limit,
+        out=args.out,
+        force=args.force,
+        preview=args.preview,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
     if not args.quiet:
         print(summary.line())
     return 0
@@ -249,12 +359,15 @@ def cmd_compile(args):
     tasks = TASKS if args.mlp else ("rotation",)
     seconds, results = compile_kernels(args.dtypes or DEFAULT_DTYPES, tasks, jobs=args.jobs)
     if not args.quiet:
-        kernels = {row[0] for _, _, _, table in results for row in table
-                   if not row[0].startswith("numba:")}
+        kernels = {
+            row[0] for _, _, _, table in results for row in table if not row[0].startswith("numba:")
+        }
         for task, dtype, spent, table in results:
             print(f"  {task:8s} {dtype:8s} {spent:6.2f} s, {len(table)} functions compiled")
-        print(f"compiled {len(kernels)} fastaug kernels for {len(results)} tasks in "
-              f"{seconds:.1f} s (cache: {_cache_dir()})")
+        print(
+            f"compiled {len(kernels)} fastaug kernels for {len(results)} tasks in "
+            f"{seconds:.1f} s (cache: {_cache_dir()})"
+        )
     return 0
 
 
@@ -282,19 +395,34 @@ def cmd_verify(args):
 def cmd_experiment(args):
     from .experiment import experiment
 
-    command = (f"fastaug experiment --seeds {args.seeds} --steps {args.steps} --lr {args.lr}"
-               f" --out-dir {args.out_dir}")
+    command = (
+        f"fastaug experiment --seeds {args.seeds} --steps {args.steps} --lr {args.lr}"
+        f" --out-dir {args.out_dir}"
+    )
     summary, seconds = experiment(
-        args.seeds, args.steps, args.lr, data=args.data, out_dir=args.out_dir, command=command,
-        progress=lambda k, n: print(f"seed {k}/{n} done", file=sys.stderr))
-    print(f"wrote {args.out_dir}/experiment.md (+ 2 PNGs) in {seconds:.1f} s: test accuracy "
-          f"A {100 * summary['acc_a'][0]:.2f} %, B {100 * summary['acc_b'][0]:.2f} % over "
-          f"{summary['seeds']} seeds")
+        args.seeds,
+        args.steps,
+        args.lr,
+        data=args.data,
+        out_dir=args.out_dir,
+        command=command,
+        progress=lambda k, n: print(f"seed {k}/{n} done", file=sys.stderr),
+    )
+    print(
+        f"wrote {args.out_dir}/experiment.md (+ 2 PNGs) in {seconds:.1f} s: test accuracy "
+        f"A {100 * summary['acc_a'][0]:.2f} %, B {100 * summary['acc_b'][0]:.2f} % over "
+        f"{summary['seeds']} seeds"
+    )
     return 0
 
 
-COMMANDS = {"augment": cmd_augment, "compile": cmd_compile, "info": cmd_info,
-            "verify": cmd_verify, "experiment": cmd_experiment}
+COMMANDS = {
+    "augment": cmd_augment,
+    "compile": cmd_compile,
+    "info": cmd_info,
+    "verify": cmd_verify,
+    "experiment": cmd_experiment,
+}
 
 
 def main(argv=None):

@@ -6,6 +6,7 @@ cache (``$XDG_CACHE_HOME/fastaug/<dataset>``, default ``~/.cache/fastaug/<datase
 last a download from the public mirrors into the cache, verified against the official
 checksums and written atomically.
 """
+
 import contextlib
 import hashlib
 import os
@@ -27,8 +28,8 @@ class DatasetNotFound(FileNotFoundError):
 
 @dataclass(frozen=True)
 class DataFile:
-    name: str            # file name as published (gzip)
-    gz_md5: str          # MD5 of the published .gz file
+    name: str  # file name as published (gzip)
+    gz_md5: str  # MD5 of the published .gz file
     payload_md5: str = ""  # MD5 of the decompressed IDX payload (accepts recompressed copies)
 
 
@@ -56,17 +57,31 @@ class DatasetSpec:
 DATASETS = {
     "mnist": DatasetSpec(
         "mnist",
-        ("https://ossci-datasets.s3.amazonaws.com/mnist/",
-         "https://storage.googleapis.com/cvdf-datasets/mnist/",
-         "http://yann.lecun.com/exdb/mnist/"),
-        DataFile("train-images-idx3-ubyte.gz", "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-                 "6bbc9ace898e44ae57da46a324031adb"),
-        DataFile("train-labels-idx1-ubyte.gz", "d53e105ee54ea40749a09fcbcd1e9432",
-                 "a25bea736e30d166cdddb491f175f624"),
-        DataFile("t10k-images-idx3-ubyte.gz", "9fb629c4189551a2d022fa330f9573f3",
-                 "2646ac647ad5339dbf082846283269ea"),
-        DataFile("t10k-labels-idx1-ubyte.gz", "ec29112dd5afa0611ce80d1b7f02629c",
-                 "27ae3e4e09519cfbb04c329615203637"),
+        (
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+            "http://yann.lecun.com/exdb/mnist/",
+        ),
+        DataFile(
+            "train-images-idx3-ubyte.gz",
+            "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            "6bbc9ace898e44ae57da46a324031adb",
+        ),
+        DataFile(
+            "train-labels-idx1-ubyte.gz",
+            "d53e105ee54ea40749a09fcbcd1e9432",
+            "a25bea736e30d166cdddb491f175f624",
+        ),
+        DataFile(
+            "t10k-images-idx3-ubyte.gz",
+            "9fb629c4189551a2d022fa330f9573f3",
+            "2646ac647ad5339dbf082846283269ea",
+        ),
+        DataFile(
+            "t10k-labels-idx1-ubyte.gz",
+            "ec29112dd5afa0611ce80d1b7f02629c",
+            "27ae3e4e09519cfbb04c329615203637",
+        ),
     ),
     "fashion-mnist": DatasetSpec(
         "fashion-mnist",
@@ -87,8 +102,14 @@ DATASETS = {
 }
 
 # IDX element type codes -> big-endian NumPy dtypes.
-IDX_DTYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
-              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+IDX_DTYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 
 
 def spec(name):
@@ -128,13 +149,14 @@ def parse_idx(data, source="<bytes>"):
     header = 4 + 4 * ndim
     if len(data) < header:
         raise DatasetError(f"{source}: truncated header ({len(data)} of {header} bytes)")
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dtype = IDX_DTYPES[code]
     expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
     if len(data) != expected:
         what = "truncated" if len(data) < expected else "has trailing bytes"
-        raise DatasetError(f"{source}: payload {what}: {len(data)} bytes, expected {expected} "
-                           f"for shape {shape}")
+        raise DatasetError(
+            f"{source}: payload {what}: {len(data)} bytes, expected {expected} for shape {shape}"
+        )
     arr = np.frombuffer(data, dtype=dtype, offset=header).reshape(shape)
     return arr.astype(dtype.newbyteorder("="), copy=False)
 
@@ -146,8 +168,10 @@ def read_idx(path, data_file=None):
     """
     payload, raw = read_bytes(path)
     if data_file is not None and not is_official(raw, payload, data_file):
-        raise DatasetError(f"{path}: checksum mismatch: not the official {data_file.name} "
-                           f"(MD5 {hashlib.md5(raw).hexdigest()}, expected {data_file.gz_md5})")
+        raise DatasetError(
+            f"{path}: checksum mismatch: not the official {data_file.name} "
+            f"(MD5 {hashlib.md5(raw).hexdigest()}, expected {data_file.gz_md5})"
+        )
     return parse_idx(payload, str(path))
 
 
@@ -177,8 +201,7 @@ def is_official(raw, payload, data_file):
     """The file's own MD5, or (a recompressed copy) its payload's, is the official one."""
     if hashlib.md5(raw).hexdigest() == data_file.gz_md5:
         return True
-    return bool(data_file.payload_md5) and \
-        hashlib.md5(payload).hexdigest() == data_file.payload_md5
+    return bool(data_file.payload_md5) and hashlib.md5(payload).hexdigest() == data_file.payload_md5
 
 
 def verify_file(path, data_file):
@@ -193,9 +216,9 @@ def verify_file(path, data_file):
 @dataclass(frozen=True)
 class Located:
     folder: Path
-    paths: tuple       # train images, train labels, test images, test labels
-    origin: str        # 'path', 'FASTAUG_DATA', 'cache' or 'download'
-    verified: bool     # reads check the official checksums (all but the user's own path)
+    paths: tuple  # train images, train labels, test images, test labels
+    origin: str  # 'path', 'FASTAUG_DATA', 'cache' or 'download'
+    verified: bool  # reads check the official checksums (all but the user's own path)
 
     def split_paths(self, split):
         """(images, labels) paths of ``split`` ('train' or 'test')."""
@@ -250,9 +273,11 @@ def _missing(folder, ds):
 
 def _not_found_message(name, tried, explicit=False):
     lines = [f"dataset {name!r} not found. Tried:"] + [f"  - {t}" for t in tried]
-    lines.append("Fix: pass --data DIR (a folder with the four IDX .gz files), set "
-                 "FASTAUG_DATA to such a folder, or connect to the internet so fastaug can "
-                 f"download it into {cache_dir(name)}.")
+    lines.append(
+        "Fix: pass --data DIR (a folder with the four IDX .gz files), set "
+        "FASTAUG_DATA to such a folder, or connect to the internet so fastaug can "
+        f"download it into {cache_dir(name)}."
+    )
     return "\n".join(lines)
 
 
@@ -284,8 +309,7 @@ def download_dataset(name, dest=None, mirrors=None, progress=True, timeout=30):
                 except (OSError, DatasetError, ValueError) as exc:  # URLError is an OSError
                     errors.append(f"{mirror}{data_file.name}: {exc}")
             else:
-                raise DatasetNotFound("download failed:\n"
-                                      + "\n".join(f"    {e}" for e in errors))
+                raise DatasetNotFound("download failed:\n" + "\n".join(f"    {e}" for e in errors))
     except BaseException:
         if created:
             with contextlib.suppress(OSError):
@@ -316,8 +340,9 @@ def _fetch(url, target, data_file, progress, timeout):
             if total is not None and got != total:
                 raise DatasetError(f"truncated response: {got} of {total} bytes")
         if h.hexdigest() != data_file.gz_md5:
-            raise DatasetError(f"checksum mismatch: MD5 {h.hexdigest()}, expected "
-                               f"{data_file.gz_md5}")
+            raise DatasetError(
+                f"checksum mismatch: MD5 {h.hexdigest()}, expected {data_file.gz_md5}"
+            )
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -327,8 +352,7 @@ def _fetch(url, target, data_file, progress, timeout):
 def _progress_bar(total, desc, enabled):
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, disable=not enabled,
-                leave=False)
+    return tqdm(total=total, desc=desc, unit="B", unit_scale=True, disable=not enabled, leave=False)
 
 
 # ----------------------------------------------------------------------------- loading
@@ -342,11 +366,12 @@ def load_split(name="mnist", split="train", path=None, download=True, progress=T
     img_file, lab_file = official if located.verified else (None, None)
     images, labels = read_idx(img_path, img_file), read_idx(lab_path, lab_file)
     if images.ndim != 3:
-        raise DatasetError(f"{img_path}: expected 3 dimensions (N, H, W), got shape "
-                           f"{images.shape}")
+        raise DatasetError(f"{img_path}: expected 3 dimensions (N, H, W), got shape {images.shape}")
     if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
-        raise DatasetError(f"{lab_path}: {labels.shape[0] if labels.ndim else 0} labels for "
-                           f"{images.shape[0]} images in {img_path.name}")
+        raise DatasetError(
+            f"{lab_path}: {labels.shape[0] if labels.ndim else 0} labels for "
+            f"{images.shape[0]} images in {img_path.name}"
+        )
     return images, labels, located
 
 
@@ -356,8 +381,9 @@ def _one_hot(labels, classes=10):
     return out
 
 
-def load_mnist(normalize=True, flatten=True, one_hot_label=False, *, path=None, download=True,
-               dataset="mnist"):
+def load_mnist(
+    normalize=True, flatten=True, one_hot_label=False, *, path=None, download=True, dataset="mnist"
+):
     """``((x_train, t_train), (x_test, t_test))``, like the textbook ``load_mnist``.
 
     normalize: float32 in [0, 1] (else uint8); flatten: rows of 784 (else (N, 1, 28, 28));
@@ -381,5 +407,13 @@ def sha256(path):
     return h.hexdigest()
 
 
-__all__ = ["DATASETS", "DatasetError", "DatasetNotFound", "download_dataset", "load_mnist",
-           "load_split", "locate", "read_idx"]
+__all__ = [
+    "DATASETS",
+    "DatasetError",
+    "DatasetNotFound",
+    "download_dataset",
+    "load_mnist",
+    "load_split",
+    "locate",
+    "read_idx",
+]

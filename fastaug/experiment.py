@@ -5,6 +5,7 @@ For each seed ``s`` (the source used 8): ``np.random.seed(s)``, pick 10 training
 A trains on the 10 images, model B on the 30 (the 10 plus their +15 and -15 degree
 rotations, order 3, mode 'nearest'), both from the same weights, full-batch SGD.
 """
+
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,14 +34,16 @@ class Run:
         return int(hits[0]) if hits.size else None
 
 
-def run_experiment(seeds=10, steps=4000, lr=0.001, angles=(15, -15), *, first_seed=8,
-                   data=None, progress=None):
+def run_experiment(
+    seeds=10, steps=4000, lr=0.001, angles=(15, -15), *, first_seed=8, data=None, progress=None
+):
     """Train A and B for every seed; returns the list of :class:`Run` and the 30 images of
     the first seed (for the sample grid)."""
     if seeds < 1 or steps < 1:
         raise ValueError(f"seeds and steps must be >= 1; got {seeds}, {steps}")
     (x_train, t_train), (x_test, t_test) = datasets.load_mnist(
-        normalize=True, flatten=True, one_hot_label=True, path=data)
+        normalize=True, flatten=True, one_hot_label=True, path=data
+    )
     runs, first_images = [], None
     for k in range(seeds):
         seed = first_seed + k
@@ -52,8 +55,16 @@ def run_experiment(seeds=10, steps=4000, lr=0.001, angles=(15, -15), *, first_se
         model_a, model_b = start, start.copy()
         loss_a = model_a.fit(x10, t10, steps=steps, lr=lr)
         loss_b = model_b.fit(x30, t30, steps=steps, lr=lr)
-        runs.append(Run(seed, idx.tolist(), loss_a, loss_b, model_a.accuracy(x_test, t_test),
-                        model_b.accuracy(x_test, t_test)))
+        runs.append(
+            Run(
+                seed,
+                idx.tolist(),
+                loss_a,
+                loss_b,
+                model_a.accuracy(x_test, t_test),
+                model_b.accuracy(x_test, t_test),
+            )
+        )
         if first_images is None:
             first_images = x30.reshape(-1, 28, 28)
         if progress:
@@ -73,11 +84,15 @@ def summarize(runs):
     acc_a = np.array([r.acc_a for r in runs])
     acc_b = np.array([r.acc_b for r in runs])
     diff = acc_b - acc_a
-    out = dict(seeds=len(runs), acc_a=(acc_a.mean(), acc_a.std()),
-               acc_b=(acc_b.mean(), acc_b.std()), acc_diff=(diff.mean(), diff.std()),
-               acc_diff_se=diff.std(ddof=1) / np.sqrt(len(runs)) if len(runs) > 1 else np.nan,
-               final_a=np.mean([r.loss_a[-1] for r in runs]),
-               final_b=np.mean([r.loss_b[-1] for r in runs]))
+    out = dict(
+        seeds=len(runs),
+        acc_a=(acc_a.mean(), acc_a.std()),
+        acc_b=(acc_b.mean(), acc_b.std()),
+        acc_diff=(diff.mean(), diff.std()),
+        acc_diff_se=diff.std(ddof=1) / np.sqrt(len(runs)) if len(runs) > 1 else np.nan,
+        final_a=np.mean([r.loss_a[-1] for r in runs]),
+        final_b=np.mean([r.loss_b[-1] for r in runs]),
+    )
     for thr in THRESHOLDS:
         for which in "AB":
             hits = [r.first_below(which, thr) for r in runs]
@@ -90,8 +105,7 @@ def _conclusion(s, runs, steps):
     for thr in THRESHOLDS:
         (ma, na), (mb, nb) = s[f"A<{thr}"], s[f"B<{thr}"]
         if na == 0 and nb == 0:
-            lines.append(f"- Neither model's training loss went below {thr} within {steps} "
-                         "steps.")
+            lines.append(f"- Neither model's training loss went below {thr} within {steps} steps.")
             continue
         a_steps = [r.first_below("A", thr) for r in runs]
         b_steps = [r.first_below("B", thr) for r in runs]
@@ -99,27 +113,39 @@ def _conclusion(s, runs, steps):
         verdict = ""
         if paired:
             faster = sum(b < a for a, b in paired)
-            verdict = (f"; B got there first in {faster} of {len(paired)} seeds where both did"
-                       f" (mean step difference B - A = "
-                       f"{np.mean([b - a for a, b in paired]):+.1f})")
+            verdict = (
+                f"; B got there first in {faster} of {len(paired)} seeds where both did"
+                f" (mean step difference B - A = "
+                f"{np.mean([b - a for a, b in paired]):+.1f})"
+            )
+
         def reached(mean, count):
-            return (f"after {mean} steps ({count}/{len(runs)} seeds)" if count
-                    else f"never (0/{len(runs)} seeds)")
+            return (
+                f"after {mean} steps ({count}/{len(runs)} seeds)"
+                if count
+                else f"never (0/{len(runs)} seeds)"
+            )
 
         lines.append(f"- Loss < {thr}: A {reached(ma, na)}, B {reached(mb, nb)}{verdict}.")
     if max(s["acc_a"][0], s["acc_b"][0]) < 0.2:
-        lines.append(f"- With these settings ({steps} steps) both models "
-                     "stay close to chance on the test set (10 classes: 10 %): the source's "
-                     "settings barely train this network, so neither claim (faster "
-                     "convergence, better generalisation) is supported by this run.")
+        lines.append(
+            f"- With these settings ({steps} steps) both models "
+            "stay close to chance on the test set (10 classes: 10 %): the source's "
+            "settings barely train this network, so neither claim (faster "
+            "convergence, better generalisation) is supported by this run."
+        )
     d, se = s["acc_diff"][0], s["acc_diff_se"]
     significant = np.isfinite(se) and abs(d) > 2 * se
     lines.append(
         f"- Test accuracy (10000 images): A {100 * s['acc_a'][0]:.2f} ± {100 * s['acc_a'][1]:.2f}"
         f" %, B {100 * s['acc_b'][0]:.2f} ± {100 * s['acc_b'][1]:.2f} %; paired difference "
         f"B - A = {100 * d:+.2f} % (standard error {100 * se:.2f} %): "
-        + ("a difference larger than two standard errors." if significant else
-           "within two standard errors of zero, so no reliable difference."))
+        + (
+            "a difference larger than two standard errors."
+            if significant
+            else "within two standard errors of zero, so no reliable difference."
+        )
+    )
     return "\n".join(lines)
 
 
@@ -167,7 +193,9 @@ def write_report(runs, images, out_dir="reports", *, steps, lr, seconds, command
         f"| {r.seed} | {r.first_below('A', 1.0)} | {r.first_below('B', 1.0)} | "
         f"{r.first_below('A', 0.1)} | {r.first_below('B', 0.1)} | {r.first_below('A', 0.01)} | "
         f"{r.first_below('B', 0.01)} | {r.loss_a[-1]:.4g} | {r.loss_b[-1]:.4g} | "
-        f"{100 * r.acc_a:.2f} | {100 * r.acc_b:.2f} |" for r in runs)
+        f"{100 * r.acc_a:.2f} | {100 * r.acc_b:.2f} |"
+        for r in runs
+    )
     text = f"""# Does augmenting 10 MNIST images with ±15° rotations help a small MLP?
 
 Generated by `{command}` in {seconds:.1f} s; do not edit by hand.
@@ -184,11 +212,11 @@ order 3, mode 'nearest', made by `fastaug.augment_data`). Both start from the sa
 
 | | A (10 images) | B (30 images) |
 |---|---|---|
-| first step with loss < 1.0 | {s['A<1.0'][0]} ({s['A<1.0'][1]} seeds) | {s['B<1.0'][0]} ({s['B<1.0'][1]} seeds) |
-| first step with loss < 0.1 | {s['A<0.1'][0]} ({s['A<0.1'][1]} seeds) | {s['B<0.1'][0]} ({s['B<0.1'][1]} seeds) |
-| first step with loss < 0.01 | {s['A<0.01'][0]} ({s['A<0.01'][1]} seeds) | {s['B<0.01'][0]} ({s['B<0.01'][1]} seeds) |
-| final training loss (mean) | {s['final_a']:.4g} | {s['final_b']:.4g} |
-| test accuracy, 10000 images | {100 * s['acc_a'][0]:.2f} ± {100 * s['acc_a'][1]:.2f} % | {100 * s['acc_b'][0]:.2f} ± {100 * s['acc_b'][1]:.2f} % |
+| first step with loss < 1.0 | {s["A<1.0"][0]} ({s["A<1.0"][1]} seeds) | {s["B<1.0"][0]} ({s["B<1.0"][1]} seeds) |
+| first step with loss < 0.1 | {s["A<0.1"][0]} ({s["A<0.1"][1]} seeds) | {s["B<0.1"][0]} ({s["B<0.1"][1]} seeds) |
+| first step with loss < 0.01 | {s["A<0.01"][0]} ({s["A<0.01"][1]} seeds) | {s["B<0.01"][0]} ({s["B<0.01"][1]} seeds) |
+| final training loss (mean) | {s["final_a"]:.4g} | {s["final_b"]:.4g} |
+| test accuracy, 10000 images | {100 * s["acc_a"][0]:.2f} ± {100 * s["acc_a"][1]:.2f} % | {100 * s["acc_b"][0]:.2f} ± {100 * s["acc_b"][1]:.2f} % |
 
 ## Conclusion
 
@@ -212,12 +240,21 @@ compares losses on different training sets; test accuracy is the like-for-like m
     return s
 
 
-def experiment(seeds=10, steps=4000, lr=0.001, *, data=None, out_dir="reports",
-               command="fastaug experiment", progress=None):
+def experiment(
+    seeds=10,
+    steps=4000,
+    lr=0.001,
+    *,
+    data=None,
+    out_dir="reports",
+    command="fastaug experiment",
+    progress=None,
+):
     """Run the experiment and write the report; returns (summary dict, seconds)."""
     start = time.perf_counter()
     runs, images = run_experiment(seeds, steps, lr, data=data, progress=progress)
     seconds = time.perf_counter() - start
-    summary = write_report(runs, images, out_dir, steps=steps, lr=lr, seconds=seconds,
-                           command=command)
+    summary = write_report(
+        runs, images, out_dir, steps=steps, lr=lr, seconds=seconds, command=command
+    )
     return summary, seconds

@@ -1,4 +1,5 @@
 """Stateless batch operations: arrays and per-sample parameter arrays in, arrays out."""
+
 import numpy as np
 
 from . import _validation as v
@@ -18,8 +19,7 @@ def _planes_first(images):
     return np.moveaxis(images, 3, 1).reshape((-1,) + images.shape[1:3]), channels
 
 
-def rotate_each(images, angles, *, order=3, mode="nearest", cval=0.0, prefilter=True,
-                out=None):
+def rotate_each(images, angles, *, order=3, mode="nearest", cval=0.0, prefilter=True, out=None):
     """Rotate each image by its own angle (shape kept, as ``rotate(..., reshape=False)``).
 
     Parameters
@@ -50,8 +50,9 @@ def rotate_each(images, angles, *, order=3, mode="nearest", cval=0.0, prefilter=
     arr = v.image_batch(images)
     angles = v.finite_angles(angles)
     if angles.shape[0] != arr.shape[0]:
-        raise ValueError(f"angles must have one angle per image: expected {arr.shape[0]}, got "
-                         f"{angles.shape[0]}")
+        raise ValueError(
+            f"angles must have one angle per image: expected {arr.shape[0]}, got {angles.shape[0]}"
+        )
     order = v.spline_order(order)
     code = v.mode_code(mode)
     cval = v.real_scalar(cval, "cval")
@@ -73,11 +74,30 @@ def rotate_each(images, angles, *, order=3, mode="nearest", cval=0.0, prefilter=
     gather = rotate_kernels.tile_gather_each
 
     def gather_own_angle(c, b0, lanes, a, values):
-        gather(c, lanes, matrices[b0:b0 + lanes], offsets[b0:b0 + lanes], height, width, npad,
-               order, code, cval, values)
+        gather(
+            c,
+            lanes,
+            matrices[b0 : b0 + lanes],
+            offsets[b0 : b0 + lanes],
+            height,
+            width,
+            npad,
+            order,
+            code,
+            cval,
+            values,
+        )
 
-    setup = TileSetup.of((height, width), npad, code == boundary.NEAREST, cval, order, init,
-                         planes.dtype, np.ones(height + 2 * npad, np.bool_))
+    setup = TileSetup.of(
+        (height, width),
+        npad,
+        code == boundary.NEAREST,
+        cval,
+        order,
+        init,
+        planes.dtype,
+        np.ones(height + 2 * npad, np.bool_),
+    )
     resample_tiles(planes, scratch, setup, gather_own_angle)
     if channels:
         out[...] = np.moveaxis(scratch.reshape(-1, channels, height, width), 1, 3)
@@ -86,8 +106,17 @@ def rotate_each(images, angles, *, order=3, mode="nearest", cval=0.0, prefilter=
     return out
 
 
-def augment(images, labels=None, angles=(15, -15), *, include_original=True,
-            layout="interleaved", order=3, mode="nearest", cval=0.0):
+def augment(
+    images,
+    labels=None,
+    angles=(15, -15),
+    *,
+    include_original=True,
+    layout="interleaved",
+    order=3,
+    mode="nearest",
+    cval=0.0,
+):
     """Grow a dataset with rotated copies: every image, then each of its rotations.
 
     Parameters
@@ -131,16 +160,29 @@ def augment(images, labels=None, angles=(15, -15), *, include_original=True,
     if labels is not None:
         labels = np.asarray(labels)
         if labels.ndim not in (1, 2) or labels.shape[0] != n:
-            raise ValueError(f"labels must have shape (N,) or (N, K) with N = {n} images; got "
-                             f"shape {labels.shape}")
+            raise ValueError(
+                f"labels must have shape (N,) or (N, K) with N = {n} images; got "
+                f"shape {labels.shape}"
+            )
     copies = len(angle_list) + bool(include_original)
     out = np.empty((n * copies,) + arr.shape[1:], dtype=arr.dtype.newbyteorder("="))
-    augment_into(arr, angle_list, out, include_original=include_original, layout=layout,
-                 order=order, mode=mode, cval=cval)
+    augment_into(
+        arr,
+        angle_list,
+        out,
+        include_original=include_original,
+        layout=layout,
+        order=order,
+        mode=mode,
+        cval=cval,
+    )
     labels_out = None
     if labels is not None:
-        labels_out = (np.repeat(labels, copies, axis=0) if layout == "interleaved"
-                      else np.concatenate([labels] * copies, axis=0))
+        labels_out = (
+            np.repeat(labels, copies, axis=0)
+            if layout == "interleaved"
+            else np.concatenate([labels] * copies, axis=0)
+        )
     return out, labels_out
 
 
@@ -161,18 +203,17 @@ def augment_into(images, angles, out, *, include_original, layout, order, mode, 
     if not len(angles) or not n:
         return out
     rotated = grid[:, first:]
-    plans = [cached_plan(tuple(rest[:2]), float(a), False, order, mode, cval, True)
-             for a in angles]
+    plans = [cached_plan(tuple(rest[:2]), float(a), False, order, mode, cval, True) for a in angles]
     planes, channels = _planes_first(images)
     height, width = rest[:2]
     if channels:
         scratch = np.empty((planes.shape[0], len(plans), height * width), out.dtype)
         apply_plans(plans, planes, None, (1, 2), out_index=scratch)
-        rotated[...] = np.moveaxis(
-            scratch.reshape(n, channels, len(plans), height, width), 1, 4)
+        rotated[...] = np.moveaxis(scratch.reshape(n, channels, len(plans), height, width), 1, 4)
     else:
-        apply_plans(plans, planes, None, (1, 2),
-                    out_index=rotated.reshape(n, len(plans), height * width))
+        apply_plans(
+            plans, planes, None, (1, 2), out_index=rotated.reshape(n, len(plans), height * width)
+        )
     return out
 
 
@@ -187,8 +228,10 @@ def augment_data(X, y, angles=[15, -15]):  # noqa: B006 - the source script's si
     if X.ndim == 2:
         side = int(round(np.sqrt(X.shape[1])))
         if side * side != X.shape[1]:
-            raise ValueError(f"X rows must be flattened square images (e.g. 784 = 28 x 28); "
-                             f"got {X.shape[1]} values per row")
+            raise ValueError(
+                f"X rows must be flattened square images (e.g. 784 = 28 x 28); "
+                f"got {X.shape[1]} values per row"
+            )
         images = X.reshape(-1, side, side)
     elif X.ndim == 3:
         images = X

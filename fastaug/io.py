@@ -4,6 +4,7 @@ An interrupted or failed write (Ctrl-C, a full disk, an exception) removes its t
 files and leaves any existing output untouched; nothing half-written ever carries the
 final name.
 """
+
 import contextlib
 import errno
 import fcntl
@@ -49,8 +50,9 @@ def atomic_path(target, force=False):
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     except OSError as exc:
-        raise OutputError(f"writing {target} failed: {exc.strerror or exc}; nothing was "
-                          "written") from exc
+        raise OutputError(
+            f"writing {target} failed: {exc.strerror or exc}; nothing was written"
+        ) from exc
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -69,6 +71,7 @@ class StreamedArray:
 
     Each block is written while the next one is computed, so a block must stay unchanged
     until the one after the next is drawn (two buffers used in turn are enough)."""
+
     shape: tuple
     dtype: np.dtype
     blocks: Iterable
@@ -84,8 +87,12 @@ def write_array(fh, arr):
         np.lib.format.write_array(fh, np.asanyarray(arr), allow_pickle=False)
         return
     dtype = np.dtype(arr.dtype)
-    np.lib.format.write_array_header_1_0(fh, dict(descr=np.lib.format.dtype_to_descr(dtype),
-                                                  fortran_order=False, shape=tuple(arr.shape)))
+    np.lib.format.write_array_header_1_0(
+        fh,
+        dict(
+            descr=np.lib.format.dtype_to_descr(dtype), fortran_order=False, shape=tuple(arr.shape)
+        ),
+    )
     row_bytes = dtype.itemsize * int(np.prod(arr.shape[1:], dtype=np.int64))
     expected = arr.shape[0] * row_bytes
     written = 0
@@ -95,8 +102,10 @@ def write_array(fh, arr):
         for block in arr.blocks:
             block = np.ascontiguousarray(block, dtype)
             if block.shape[1:] != tuple(arr.shape[1:]) or written + block.nbytes > expected:
-                raise ValueError(f"block of shape {block.shape} does not fit an array of "
-                                 f"shape {arr.shape} after {written // max(row_bytes, 1)} rows")
+                raise ValueError(
+                    f"block of shape {block.shape} does not fit an array of "
+                    f"shape {arr.shape} after {written // max(row_bytes, 1)} rows"
+                )
             if pending is not None:
                 pending.result()
             pending = writer.submit(_write_in_slices, fh, block)
@@ -104,8 +113,9 @@ def write_array(fh, arr):
         if pending is not None:
             pending.result()
     if written != expected:
-        raise ValueError(f"blocks made {written // max(row_bytes, 1)} rows of an array of "
-                         f"shape {arr.shape}")
+        raise ValueError(
+            f"blocks made {written // max(row_bytes, 1)} rows of an array of shape {arr.shape}"
+        )
 
 
 #: Bytes per write call of a streamed block. A zip member computes its CRC-32 over each
@@ -118,7 +128,7 @@ WRITE_SLICE = 4 << 20
 def _write_in_slices(fh, block):
     data = memoryview(block.reshape(-1)).cast("B")
     for start in range(0, len(data), WRITE_SLICE):
-        fh.write(data[start:start + WRITE_SLICE])
+        fh.write(data[start : start + WRITE_SLICE])
 
 
 class SequentialFile(io.RawIOBase):
@@ -170,7 +180,7 @@ class SequentialFile(io.RawIOBase):
         size = len(view)
         while view:
             take = min(len(view), self.STAGE - self._fill)
-            self._stages[0][self._fill:self._fill + take] = np.frombuffer(view[:take], np.uint8)
+            self._stages[0][self._fill : self._fill + take] = np.frombuffer(view[:take], np.uint8)
             self._fill += take
             view = view[take:]
             if self._fill == self.STAGE:
@@ -205,8 +215,9 @@ class SequentialFile(io.RawIOBase):
 
     def _buffered(self):
         if self._direct:
-            fcntl.fcntl(self._fd, fcntl.F_SETFL,
-                        fcntl.fcntl(self._fd, fcntl.F_GETFL) & ~os.O_DIRECT)
+            fcntl.fcntl(
+                self._fd, fcntl.F_SETFL, fcntl.fcntl(self._fd, fcntl.F_GETFL) & ~os.O_DIRECT
+            )
             self._direct = False
 
     def flush(self):
@@ -245,8 +256,10 @@ class SequentialFile(io.RawIOBase):
 def write_npz(path, arrays):
     """Uncompressed ``.npz`` (readable by ``np.load``), streamed array by array; values are
     arrays or :class:`StreamedArray`."""
-    with SequentialFile(path) as fh, zipfile.ZipFile(
-            fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+    with (
+        SequentialFile(path) as fh,
+        zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf,
+    ):
         for name, arr in arrays.items():
             with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
                 write_array(member, arr)

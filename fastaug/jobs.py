@@ -4,6 +4,7 @@ Each is one public function the CLI calls; they validate, compute the output chu
 and write each chunk while the next is computed, so the output is never all in memory,
 into a file written atomically (see :mod:`fastaug.io`).
 """
+
 import threading
 import time
 from dataclasses import dataclass
@@ -40,10 +41,12 @@ class AugmentSummary:
         return self.samples / self.seconds if self.seconds else float("inf")
 
     def line(self):
-        return (f"wrote {self.samples:,} samples ({self.sources:,} sources x "
-                f"{self.samples // max(self.sources, 1)}) = {self.bytes / 1e6:,.1f} MB to "
-                f"{', '.join(str(p) for p in self.paths)} in {self.seconds:.2f} s "
-                f"({self.images_per_second:,.0f} images/s)")
+        return (
+            f"wrote {self.samples:,} samples ({self.sources:,} sources x "
+            f"{self.samples // max(self.sources, 1)}) = {self.bytes / 1e6:,.1f} MB to "
+            f"{', '.join(str(p) for p in self.paths)} in {self.seconds:.2f} s "
+            f"({self.images_per_second:,.0f} images/s)"
+        )
 
 
 def _source_images(images, dtype, out=None):
@@ -81,8 +84,9 @@ def _chunk_buffers(raw, dtype, passes):
     return sources, samples
 
 
-def _sample_blocks(raw, dtype, angles, include_original, layout, order, mode, cval, progress,
-                   buffers=None):
+def _sample_blocks(
+    raw, dtype, angles, include_original, layout, order, mode, cval, progress, buffers=None
+):
     """The augmented samples in file order, as blocks of rows computed chunk by chunk into
     two buffers used in turn: the output is never all in memory (each block is written
     while the next is computed). ``buffers``: from :func:`_chunk_buffers` (made if None).
@@ -99,18 +103,28 @@ def _sample_blocks(raw, dtype, angles, include_original, layout, order, mode, cv
     # Two sample buffers in turn: one is written while the other is filled.
     sources, samples = buffers
     turn = 0
-    with tqdm(total=n * len(passes), unit="img", desc="augment", disable=not progress,
-              leave=False) as bar:
+    with tqdm(
+        total=n * len(passes), unit="img", desc="augment", disable=not progress, leave=False
+    ) as bar:
         for pass_angles, original in passes:
             copies = len(pass_angles) + original
             for s in range(0, n, CHUNK):
                 m = min(CHUNK, n - s)
-                chunk = _source_images(raw[s:s + m], dtype,
-                                       out=None if sources is None else sources[:m])
-                block = samples[turn, :m * copies]
+                chunk = _source_images(
+                    raw[s : s + m], dtype, out=None if sources is None else sources[:m]
+                )
+                block = samples[turn, : m * copies]
                 turn ^= 1
-                augment_into(chunk, pass_angles, block, include_original=original,
-                             layout="interleaved", order=order, mode=mode, cval=cval)
+                augment_into(
+                    chunk,
+                    pass_angles,
+                    block,
+                    include_original=original,
+                    layout="interleaved",
+                    order=order,
+                    mode=mode,
+                    cval=cval,
+                )
                 yield block
                 bar.update(m)
 
@@ -134,10 +148,25 @@ def _start_loading_kernels(image_shape, dtype, *args):
     return thread
 
 
-def augment_dataset(angles, *, dataset="mnist", data=None, split="train", order=3,
-                    mode="nearest", cval=0.0, dtype="float32", layout="interleaved",
-                    include_original=True, limit=None, out=None, force=False, preview=None,
-                    progress=False, download=True):
+def augment_dataset(
+    angles,
+    *,
+    dataset="mnist",
+    data=None,
+    split="train",
+    order=3,
+    mode="nearest",
+    cval=0.0,
+    dtype="float32",
+    layout="interleaved",
+    include_original=True,
+    limit=None,
+    out=None,
+    force=False,
+    preview=None,
+    progress=False,
+    download=True,
+):
     """Augment a dataset split with rotations and write it to ``out`` (``.npz`` or ``.npy``).
 
     ``.npz`` (default) holds ``images``, ``labels``, ``source_index``, ``angle`` (0 for the
@@ -166,21 +195,43 @@ def augment_dataset(angles, *, dataset="mnist", data=None, split="train", order=
         if target.exists() and not force:
             raise io.OutputError(f"{target} exists; pass --force to overwrite it")
 
-    kernels = _start_loading_kernels(datasets.spec(dataset).image_shape, dtype, angles,
-                                     include_original, layout, order, mode, cval)
-    raw, labels, located = datasets.load_split(dataset, split, path=data, download=download,
-                                               progress=progress)
+    kernels = _start_loading_kernels(
+        datasets.spec(dataset).image_shape,
+        dtype,
+        angles,
+        include_original,
+        layout,
+        order,
+        mode,
+        cval,
+    )
+    raw, labels, located = datasets.load_split(
+        dataset, split, path=data, download=download, progress=progress
+    )
     if limit is not None:
         raw, labels = raw[:limit], labels[:limit]
     buffers = _chunk_buffers(raw, dtype, _passes(angles, include_original, layout))
     n = raw.shape[0]
     copies = len(angles) + include_original
     per_copy = ([0.0] if include_original else []) + angles
-    meta = dict(fastaug_version=__version__, dataset=dataset, split=split, angles=angles,
-                order=order, mode=mode, cval=cval, dtype=dtype, layout=layout,
-                include_original=bool(include_original), limit=limit, sources=n,
-                copies=copies, data_origin=located.origin, checksums_verified=located.verified,
-                inputs={p.name: datasets.sha256(p) for p in located.split_paths(split)})
+    meta = dict(
+        fastaug_version=__version__,
+        dataset=dataset,
+        split=split,
+        angles=angles,
+        order=order,
+        mode=mode,
+        cval=cval,
+        dtype=dtype,
+        layout=layout,
+        include_original=bool(include_original),
+        limit=limit,
+        sources=n,
+        copies=copies,
+        data_origin=located.origin,
+        checksums_verified=located.verified,
+        inputs={p.name: datasets.sha256(p) for p in located.split_paths(split)},
+    )
     source_index = np.arange(n, dtype=np.int64)
     if layout == "interleaved":
         source_index = np.repeat(source_index, copies)
@@ -192,17 +243,24 @@ def augment_dataset(angles, *, dataset="mnist", data=None, split="train", order=
     # All of the above runs while the kernels load (hashing and filling release the GIL).
     kernels.join()  # never two parallel kernel launches at once (Numba's workqueue aborts)
     images = io.StreamedArray(
-        (n * copies,) + raw.shape[1:], np.dtype(dtype),
-        _sample_blocks(raw, dtype, angles, include_original, layout, order, mode, cval,
-                       progress, buffers))
+        (n * copies,) + raw.shape[1:],
+        np.dtype(dtype),
+        _sample_blocks(
+            raw, dtype, angles, include_original, layout, order, mode, cval, progress, buffers
+        ),
+    )
 
     previews = [Path(preview)] if preview is not None else []
     if out.suffix == ".npz":
         paths = [out] + previews
     else:
         stem = out.with_suffix("")
-        paths = [out] + [Path(f"{stem}.{k}.npy") for k in columns] \
-            + [Path(f"{stem}.meta.json")] + previews
+        paths = (
+            [out]
+            + [Path(f"{stem}.{k}.npy") for k in columns]
+            + [Path(f"{stem}.meta.json")]
+            + previews
+        )
     with io.atomic_paths(paths, force) as tmps:
         if out.suffix == ".npz":
             io.write_npz(tmps[0], dict(images=images, **columns, meta=io.meta_array(meta)))
@@ -214,12 +272,22 @@ def augment_dataset(angles, *, dataset="mnist", data=None, split="train", order=
         if previews:
             # The first sources again, alone: a batch gives the same values as one image.
             first = _source_images(raw[:PREVIEW_ROWS], dtype)
-            grid, _ = augment(first, angles=angles, include_original=include_original,
-                              order=order, mode=mode, cval=cval)
-            write_preview(tmps[-1], grid.reshape((len(first), copies) + raw.shape[1:]),
-                          per_copy)
-    return AugmentSummary(samples=images.shape[0], bytes=images.nbytes,
-                          seconds=time.perf_counter() - start, paths=paths, sources=n)
+            grid, _ = augment(
+                first,
+                angles=angles,
+                include_original=include_original,
+                order=order,
+                mode=mode,
+                cval=cval,
+            )
+            write_preview(tmps[-1], grid.reshape((len(first), copies) + raw.shape[1:]), per_copy)
+    return AugmentSummary(
+        samples=images.shape[0],
+        bytes=images.nbytes,
+        seconds=time.perf_counter() - start,
+        paths=paths,
+        sources=n,
+    )
 
 
 def open_output(path):
@@ -255,14 +323,20 @@ def describe(path):
     for key, arr in arrays.items():
         lines.append(f"  {key:13s} {str(arr.shape):18s} {arr.dtype}")
     if meta:
-        lines.append(f"  dataset       {meta.get('dataset')} ({meta.get('split')}), "
-                     f"{meta.get('sources')} sources x {meta.get('copies')} copies, "
-                     f"layout {meta.get('layout')}")
-        lines.append(f"  rotation      angles {meta.get('angles')}, order {meta.get('order')}, "
-                     f"mode {meta.get('mode')}, cval {meta.get('cval')}, dtype "
-                     f"{meta.get('dtype')}")
-        lines.append(f"  made by       fastaug {meta.get('fastaug_version')}; inputs "
-                     + ", ".join(f"{k} sha256 {h[:12]}" for k, h in meta.get('inputs', {}).items()))
+        lines.append(
+            f"  dataset       {meta.get('dataset')} ({meta.get('split')}), "
+            f"{meta.get('sources')} sources x {meta.get('copies')} copies, "
+            f"layout {meta.get('layout')}"
+        )
+        lines.append(
+            f"  rotation      angles {meta.get('angles')}, order {meta.get('order')}, "
+            f"mode {meta.get('mode')}, cval {meta.get('cval')}, dtype "
+            f"{meta.get('dtype')}"
+        )
+        lines.append(
+            f"  made by       fastaug {meta.get('fastaug_version')}; inputs "
+            + ", ".join(f"{k} sha256 {h[:12]}" for k, h in meta.get("inputs", {}).items())
+        )
     if "labels" in arrays:
         counts = np.bincount(np.asarray(arrays["labels"]).astype(np.int64).ravel())
         lines.append(f"  labels        {len(counts)} classes, counts {counts.tolist()}")
@@ -281,9 +355,11 @@ class VerifyResult:
         return self.max_error <= self.tolerance
 
     def line(self):
-        return (f"{'OK' if self.ok else 'FAILED'}: {self.checked} rotated samples recomputed "
-                f"with scipy.ndimage.rotate, max |error| {self.max_error:.3g} (tolerance "
-                f"{self.tolerance:.3g}); {self.originals_checked} originals byte-identical")
+        return (
+            f"{'OK' if self.ok else 'FAILED'}: {self.checked} rotated samples recomputed "
+            f"with scipy.ndimage.rotate, max |error| {self.max_error:.3g} (tolerance "
+            f"{self.tolerance:.3g}); {self.originals_checked} originals byte-identical"
+        )
 
 
 def verify(path, samples=100, *, data=None, seed=0):
@@ -297,25 +373,34 @@ def verify(path, samples=100, *, data=None, seed=0):
     arrays, meta = open_output(path)
     if not meta:
         raise ValueError(f"{path}: no fastaug metadata; cannot find its source images")
-    raw, _, located = datasets.load_split(meta["dataset"], meta["split"], path=data,
-                                          download=False)
+    raw, _, located = datasets.load_split(meta["dataset"], meta["split"], path=data, download=False)
     for src_path in located.split_paths(meta["split"]):
         if meta["inputs"].get(src_path.name) not in (None, datasets.sha256(src_path)):
-            raise ValueError(f"{src_path}: SHA-256 differs from the one recorded in "
-                             f"{path}; these are not the files it was made from")
-    source = _source_images(raw[:meta["sources"]], meta["dtype"])
+            raise ValueError(
+                f"{src_path}: SHA-256 differs from the one recorded in "
+                f"{path}; these are not the files it was made from"
+            )
+    source = _source_images(raw[: meta["sources"]], meta["dtype"])
     images, angles, src_index = arrays["images"], arrays["angle"], arrays["source_index"]
     rng = np.random.default_rng(seed)
-    rotated = np.flatnonzero(angles != 0) if meta["include_original"] else \
-        np.arange(len(angles))
-    picks = rng.choice(rotated, size=min(samples, rotated.size), replace=False) \
-        if rotated.size else np.array([], int)
+    rotated = np.flatnonzero(angles != 0) if meta["include_original"] else np.arange(len(angles))
+    picks = (
+        rng.choice(rotated, size=min(samples, rotated.size), replace=False)
+        if rotated.size
+        else np.array([], int)
+    )
     max_error = 0.0
     tolerance = 0.0
     for k in picks:
         src = source[src_index[k]]
-        expected = ndimage.rotate(src, float(angles[k]), reshape=False, order=meta["order"],
-                                  mode=meta["mode"], cval=meta["cval"])
+        expected = ndimage.rotate(
+            src,
+            float(angles[k]),
+            reshape=False,
+            order=meta["order"],
+            mode=meta["mode"],
+            cval=meta["cval"],
+        )
         diff = np.abs(images[k].astype(np.float64) - expected.astype(np.float64))
         max_error = max(max_error, float(diff.max(initial=0)))
     originals = np.flatnonzero(angles == 0) if meta["include_original"] else np.array([], int)
@@ -335,15 +420,17 @@ def write_preview(png, grid, per_copy):
     import matplotlib.pyplot as plt
 
     rows, copies = grid.shape[:2]
-    fig, axes = plt.subplots(max(rows, 1), copies, squeeze=False,
-                             figsize=(1.6 * copies, 1.6 * max(rows, 1)))
+    fig, axes = plt.subplots(
+        max(rows, 1), copies, squeeze=False, figsize=(1.6 * copies, 1.6 * max(rows, 1))
+    )
     for ax in axes.ravel():
         ax.axis("off")
     for r in range(rows):
         for c in range(copies):
             # One grey scale for all panels: the input range, not each panel's own.
-            axes[r, c].imshow(grid[r, c], cmap="gray", vmin=0,
-                              vmax=255 if grid.dtype == np.uint8 else 1)
+            axes[r, c].imshow(
+                grid[r, c], cmap="gray", vmin=0, vmax=255 if grid.dtype == np.uint8 else 1
+            )
             axes[r, c].set_title(f"#{r} {float(per_copy[c]):+g} deg", fontsize=8)
     fig.tight_layout()
     fig.savefig(png, format="png", dpi=80)

@@ -5,6 +5,7 @@ SGD, weights ``weight_init_std * randn``. With ``seed=None`` the weights come fr
 global random state in the source's order (W1, W2, ...), so ``np.random.seed(s); MLP()``
 starts exactly where the source's network does.
 """
+
 import contextlib
 
 import numpy as np
@@ -57,8 +58,9 @@ class MLP:
     1.099
     """
 
-    def __init__(self, sizes=(784, 200, 200, 10), weight_init_std=0.01, seed=None,
-                 dtype=np.float64):
+    def __init__(
+        self, sizes=(784, 200, 200, 10), weight_init_std=0.01, seed=None, dtype=np.float64
+    ):
         sizes = tuple(int(s) for s in sizes)
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes must be at least two positive layer widths; got {sizes}")
@@ -77,8 +79,9 @@ class MLP:
         for i in range(len(sizes) - 1):
             w, b = kernels._weights(self._flat, self.offsets, self.sizes, i)
             draw = rng.standard_normal if rng is not None else np.random.randn
-            w[...] = weight_init_std * (draw((sizes[i], sizes[i + 1])) if rng is not None
-                                        else draw(sizes[i], sizes[i + 1]))
+            w[...] = weight_init_std * (
+                draw((sizes[i], sizes[i + 1])) if rng is not None else draw(sizes[i], sizes[i + 1])
+            )
             dict.__setitem__(self.params, f"W{i + 1}", w)
             dict.__setitem__(self.params, f"b{i + 1}", b)
 
@@ -119,8 +122,10 @@ class MLP:
             return one_hot
         if t.ndim == 2 and t.shape == (batch, classes):
             return np.ascontiguousarray(t, dtype=self.dtype)
-        raise ValueError(f"t must be ({batch},) integer labels or ({batch}, {classes}) one-hot;"
-                         f" got shape {t.shape}")
+        raise ValueError(
+            f"t must be ({batch},) integer labels or ({batch}, {classes}) one-hot;"
+            f" got shape {t.shape}"
+        )
 
     @staticmethod
     def _lr(lr):
@@ -145,17 +150,29 @@ class MLP:
     def loss(self, x, t):
         """Cross-entropy of the batch (no update)."""
         x = self._inputs(x)
-        return float(kernels.mlp_loss_grad(self._flat, self.offsets, self.sizes, x,
-                                           self._targets(t, len(x)), np.empty_like(self._grads)))
+        return float(
+            kernels.mlp_loss_grad(
+                self._flat,
+                self.offsets,
+                self.sizes,
+                x,
+                self._targets(t, len(x)),
+                np.empty_like(self._grads),
+            )
+        )
 
     def gradient(self, x, t):
         """Gradients as a dict like ``params``."""
         x = self._inputs(x)
         grads = np.zeros_like(self._flat)
-        kernels.mlp_loss_grad(self._flat, self.offsets, self.sizes, x, self._targets(t, len(x)),
-                              grads)
-        return {f"{k}{i + 1}": part for i in range(len(self.sizes) - 1)
-                for k, part in zip("Wb", kernels._weights(grads, self.offsets, self.sizes, i))}
+        kernels.mlp_loss_grad(
+            self._flat, self.offsets, self.sizes, x, self._targets(t, len(x)), grads
+        )
+        return {
+            f"{k}{i + 1}": part
+            for i in range(len(self.sizes) - 1)
+            for k, part in zip("Wb", kernels._weights(grads, self.offsets, self.sizes, i))
+        }
 
     def step(self, x, t, lr):
         """One SGD step; returns the loss before the update."""
@@ -164,15 +181,25 @@ class MLP:
     def _steps(self, x, t, lr, steps):
         losses = np.empty(steps)
         # Many steps on a small fixed batch: carry x @ W1 through the Gram matrix.
-        kernel = kernels.mlp_sgd_steps_fixed_batch if steps > 1 and len(x) < self.sizes[0] \
+        kernel = (
+            kernels.mlp_sgd_steps_fixed_batch
+            if steps > 1 and len(x) < self.sizes[0]
             else kernels.mlp_sgd_steps
+        )
         with _blas_single_thread():
-            kernel(self._flat, self.offsets, self.sizes, x, self._targets(t, len(x)),
-                   self.dtype.type(lr), losses, self._grads)
+            kernel(
+                self._flat,
+                self.offsets,
+                self.sizes,
+                x,
+                self._targets(t, len(x)),
+                self.dtype.type(lr),
+                losses,
+                self._grads,
+            )
         return losses
 
-    def fit(self, x, t, *, steps=None, epochs=None, batch_size=None, lr, callback=None,
-            seed=None):
+    def fit(self, x, t, *, steps=None, epochs=None, batch_size=None, lr, callback=None, seed=None):
         """Train; returns the loss of every step (before its update).
 
         ``steps``: full-batch steps on ``(x, t)`` (the source's fixed-batch loop).
@@ -189,8 +216,9 @@ class MLP:
                 raise ValueError(f"steps must be >= 1; got {steps}")
             if callback is None:
                 return self._steps(x, targets, lr, int(steps))
-            return np.array([self._callback_step(x, targets, lr, k, callback)
-                             for k in range(int(steps))])
+            return np.array(
+                [self._callback_step(x, targets, lr, k, callback) for k in range(int(steps))]
+            )
         if epochs < 1 or batch_size is None or batch_size < 1:
             raise ValueError("epochs and batch_size must be >= 1")
         rng = np.random.default_rng(seed)
@@ -203,15 +231,23 @@ class MLP:
                 # Large batches: let BLAS use its threads (no per-step Python in between).
                 limit = _blas_single_thread() if batch_size < 64 else contextlib.nullcontext()
                 with limit:
-                    kernels.mlp_sgd_epoch(self._flat, self.offsets, self.sizes, x, targets,
-                                          order, int(batch_size), self.dtype.type(lr),
-                                          epoch_losses, self._grads)
+                    kernels.mlp_sgd_epoch(
+                        self._flat,
+                        self.offsets,
+                        self.sizes,
+                        x,
+                        targets,
+                        order,
+                        int(batch_size),
+                        self.dtype.type(lr),
+                        epoch_losses,
+                        self._grads,
+                    )
                 losses.extend(epoch_losses)
                 continue
             for k in range(0, len(x), batch_size):
-                idx = order[k:k + batch_size]
-                losses.append(self._callback_step(x[idx], targets[idx], lr, len(losses),
-                                                  callback))
+                idx = order[k : k + batch_size]
+                losses.append(self._callback_step(x[idx], targets[idx], lr, len(losses), callback))
         return np.array(losses)
 
     def _callback_step(self, x, targets, lr, k, callback):
@@ -231,8 +267,9 @@ class MLP:
     @classmethod
     def load(cls, path):
         with np.load(path, allow_pickle=False) as data:
-            net = cls(tuple(data["sizes"].tolist()), weight_init_std=0.0,
-                      dtype=data["W1"].dtype, seed=0)
+            net = cls(
+                tuple(data["sizes"].tolist()), weight_init_std=0.0, dtype=data["W1"].dtype, seed=0
+            )
             for key in net.params:
                 net.params[key] = data[key]
         return net

@@ -1,4 +1,5 @@
 """SciPy-signature functions: validate, choose a plan, run the kernel."""
+
 import math
 
 import numpy as np
@@ -25,8 +26,17 @@ _SHARED_DOC = """
 """
 
 
-def rotate(input, angle, axes=(1, 0), reshape=True, output=None, order=3, mode="constant",
-           cval=0.0, prefilter=True):
+def rotate(
+    input,
+    angle,
+    axes=(1, 0),
+    reshape=True,
+    output=None,
+    order=3,
+    mode="constant",
+    cval=0.0,
+    prefilter=True,
+):
     """Rotate an array; a drop-in for :func:`scipy.ndimage.rotate`, same results.
 
     Every axis outside ``axes`` is a batch axis: all planes go through one kernel call.
@@ -88,8 +98,10 @@ def rotate(input, angle, axes=(1, 0), reshape=True, output=None, order=3, mode="
     else:
         cval_parts = (v.real_scalar(cval, "cval"), 0.0)
     in_plane = (arr.shape[axes[0]], arr.shape[axes[1]])
-    plans = [cached_plan(in_plane, angle, bool(reshape), order, mode, part, bool(prefilter))
-             for part in cval_parts]
+    plans = [
+        cached_plan(in_plane, angle, bool(reshape), order, mode, part, bool(prefilter))
+        for part in cval_parts
+    ]
     out_shape = list(arr.shape)
     out_shape[axes[0]], out_shape[axes[1]] = plans[0].out_shape
     is_complex = arr.dtype.kind == "c"
@@ -111,15 +123,35 @@ def _single_call_key(input, angle, axes, reshape, output, order, mode, cval, pre
     call (``True == 1`` would otherwise let ``order=True`` through); signs are part of the
     key, since ``-0.0 == 0.0`` but SciPy's results may differ in the sign of a zero.
     """
-    if (type(input) is not np.ndarray or input.ndim != 2 or output is not None
-            or not input.flags.c_contiguous or not input.dtype.isnative
-            or input.dtype.kind not in "biuf" or type(order) is not int
-            or type(mode) is not str or type(axes) is not tuple
-            or type(reshape) is not bool or type(prefilter) is not bool
-            or type(angle) not in (int, float) or type(cval) not in (int, float)):
+    if (
+        type(input) is not np.ndarray
+        or input.ndim != 2
+        or output is not None
+        or not input.flags.c_contiguous
+        or not input.dtype.isnative
+        or input.dtype.kind not in "biuf"
+        or type(order) is not int
+        or type(mode) is not str
+        or type(axes) is not tuple
+        or type(reshape) is not bool
+        or type(prefilter) is not bool
+        or type(angle) not in (int, float)
+        or type(cval) not in (int, float)
+    ):
         return None
-    return (input.shape, input.dtype, angle, math.copysign(1.0, angle), axes, reshape, order,
-            mode, cval, math.copysign(1.0, cval), prefilter)
+    return (
+        input.shape,
+        input.dtype,
+        angle,
+        math.copysign(1.0, angle),
+        axes,
+        reshape,
+        order,
+        mode,
+        cval,
+        math.copysign(1.0, cval),
+        prefilter,
+    )
 
 
 rotate.__doc__ = rotate.__doc__.replace("{shared}", _SHARED_DOC.strip("\n").lstrip())

@@ -5,6 +5,7 @@ coordinates and spline weights of every output pixel are fixed. A plan computes 
 (with SciPy's exact host-side arithmetic for the matrix and offset) and then streams any
 number of images through the batch kernel.
 """
+
 import functools
 import os
 import threading
@@ -71,13 +72,29 @@ class RotationPlan:
     (10, 28, 28)
     """
 
-    __slots__ = ("shape", "angle", "reshape", "order", "mode", "cval", "prefilter",
-                 "out_shape", "matrix", "offset", "npad", "taps", "wy", "wx", "outside",
-                 "rows_read",
-                 "_mode_code")
+    __slots__ = (
+        "shape",
+        "angle",
+        "reshape",
+        "order",
+        "mode",
+        "cval",
+        "prefilter",
+        "out_shape",
+        "matrix",
+        "offset",
+        "npad",
+        "taps",
+        "wy",
+        "wx",
+        "outside",
+        "rows_read",
+        "_mode_code",
+    )
 
-    def __init__(self, shape, angle, *, reshape=True, order=3, mode="constant", cval=0.0,
-                 prefilter=True):
+    def __init__(
+        self, shape, angle, *, reshape=True, order=3, mode="constant", cval=0.0, prefilter=True
+    ):
         shape = tuple(int(n) for n in shape)
         if len(shape) != 2 or min(shape) < 1:
             raise ValueError(f"shape must be two positive sizes (H, W); got {shape!r}")
@@ -99,15 +116,36 @@ class RotationPlan:
         wy = np.empty((n_out, k))
         wx = np.empty((n_out, k))
         outside = np.empty(n_out, np.bool_)
-        rotate_kernels.rotate_plan_taps(matrix, offset, out_shape[0], out_shape[1], rows, cols,
-                                        npad, self.order, self._mode_code, taps, wy, wx, outside)
+        rotate_kernels.rotate_plan_taps(
+            matrix,
+            offset,
+            out_shape[0],
+            out_shape[1],
+            rows,
+            cols,
+            npad,
+            self.order,
+            self._mode_code,
+            taps,
+            wy,
+            wx,
+            outside,
+        )
         # Coefficient rows any tap reads: only those need the row pass of the prefilter.
         rows_read = np.zeros(rows, np.bool_)
         read = taps[~outside]
         rows_read[np.unique(read[read < rows * cols] // cols)] = True
-        for name, value in (("out_shape", out_shape), ("matrix", matrix), ("offset", offset),
-                            ("npad", npad), ("taps", taps), ("wy", wy), ("wx", wx),
-                            ("outside", outside), ("rows_read", rows_read)):
+        for name, value in (
+            ("out_shape", out_shape),
+            ("matrix", matrix),
+            ("offset", offset),
+            ("npad", npad),
+            ("taps", taps),
+            ("wy", wy),
+            ("wx", wx),
+            ("outside", outside),
+            ("rows_read", rows_read),
+        ):
             if isinstance(value, np.ndarray):
                 value.flags.writeable = False
             set_(self, name, value)
@@ -116,20 +154,42 @@ class RotationPlan:
         raise AttributeError("RotationPlan is immutable")
 
     def __reduce__(self):
-        return (_rebuild_plan, (self.shape, self.angle, self.reshape, self.order, self.mode,
-                                self.cval, self.prefilter))
+        return (
+            _rebuild_plan,
+            (
+                self.shape,
+                self.angle,
+                self.reshape,
+                self.order,
+                self.mode,
+                self.cval,
+                self.prefilter,
+            ),
+        )
 
     def __repr__(self):
-        return (f"RotationPlan(shape={self.shape}, angle={self.angle!r}, "
-                f"reshape={self.reshape}, order={self.order}, mode={self.mode!r}, "
-                f"cval={self.cval!r}, prefilter={self.prefilter}) -> {self.out_shape}, "
-                f"{self.nbytes} bytes")
+        return (
+            f"RotationPlan(shape={self.shape}, angle={self.angle!r}, "
+            f"reshape={self.reshape}, order={self.order}, mode={self.mode!r}, "
+            f"cval={self.cval!r}, prefilter={self.prefilter}) -> {self.out_shape}, "
+            f"{self.nbytes} bytes"
+        )
 
     @property
     def nbytes(self):
         """Bytes held by the precomputed arrays."""
-        return sum(a.nbytes for a in (self.matrix, self.offset, self.taps, self.wy, self.wx,
-                                      self.outside, self.rows_read))
+        return sum(
+            a.nbytes
+            for a in (
+                self.matrix,
+                self.offset,
+                self.taps,
+                self.wy,
+                self.wx,
+                self.outside,
+                self.rows_read,
+            )
+        )
 
     @property
     def pads_edge(self):
@@ -147,15 +207,24 @@ class RotationPlan:
         arr = v.input_array(images, "images")
         axes = v.plane_axes(axes, arr.ndim)
         if (arr.shape[axes[0]], arr.shape[axes[1]]) != self.shape:
-            raise ValueError(f"images have plane shape {(arr.shape[axes[0]], arr.shape[axes[1]])}"
-                             f" in axes {axes}; this plan is for {self.shape}")
+            raise ValueError(
+                f"images have plane shape {(arr.shape[axes[0]], arr.shape[axes[1]])}"
+                f" in axes {axes}; this plan is for {self.shape}"
+            )
         out_shape = list(arr.shape)
         out_shape[axes[0]], out_shape[axes[1]] = self.out_shape
         out = v.output_array(output, arr, tuple(out_shape), complex_output=arr.dtype.kind == "c")
         if arr.dtype.kind == "c":
             # SciPy rotates the real and imaginary parts separately, each with its part of cval.
-            imag_plan = cached_plan(self.shape, self.angle, self.reshape, self.order, self.mode,
-                                    float(np.imag(self.cval)), self.prefilter)
+            imag_plan = cached_plan(
+                self.shape,
+                self.angle,
+                self.reshape,
+                self.order,
+                self.mode,
+                float(np.imag(self.cval)),
+                self.prefilter,
+            )
             apply_plans((self,), arr.real, out.real, axes)
             apply_plans((imag_plan,), arr.imag, out.imag, axes)
         else:
@@ -164,15 +233,17 @@ class RotationPlan:
 
 
 def _rebuild_plan(shape, angle, reshape, order, mode, cval, prefilter):
-    return RotationPlan(shape, angle, reshape=reshape, order=order, mode=mode, cval=cval,
-                        prefilter=prefilter)
+    return RotationPlan(
+        shape, angle, reshape=reshape, order=order, mode=mode, cval=cval, prefilter=prefilter
+    )
 
 
 @functools.lru_cache(maxsize=64)
 def cached_plan(shape, angle, reshape, order, mode, cval, prefilter):
     """Plans are pure functions of their parameters, so they are shared (small LRU)."""
-    return RotationPlan(shape, angle, reshape=reshape, order=order, mode=mode, cval=cval,
-                        prefilter=prefilter)
+    return RotationPlan(
+        shape, angle, reshape=reshape, order=order, mode=mode, cval=cval, prefilter=prefilter
+    )
 
 
 def _as_batch(arr, axes):
@@ -203,8 +274,16 @@ def _tile_setup(plans, input_dtype):
     dtype; rows any of them reads are the only ones the row pass filters."""
     first = plans[0]
     rows_read = np.logical_or.reduce([p.rows_read for p in plans])
-    return TileSetup.of(first.shape, first.npad, first.pads_edge, first.cval, first.order,
-                        first.prefilter_init, input_dtype, rows_read)
+    return TileSetup.of(
+        first.shape,
+        first.npad,
+        first.pads_edge,
+        first.cval,
+        first.order,
+        first.prefilter_init,
+        input_dtype,
+        rows_read,
+    )
 
 
 def apply_plans(plans, images, out, axes, out_index=None):
@@ -220,17 +299,24 @@ def apply_plans(plans, images, out, axes, out_index=None):
     else:
         moved, target = None, out_index
     scratch = None
-    if target is None or not target.dtype.isnative or (
-            target.size and np.may_share_memory(target, batch)):
-        scratch = np.empty((batch.shape[0], len(plans), first.taps.shape[0]),
-                           dtype=target.dtype.newbyteorder("=") if target is not None
-                           else out.dtype.newbyteorder("="))
+    if (
+        target is None
+        or not target.dtype.isnative
+        or (target.size and np.may_share_memory(target, batch))
+    ):
+        scratch = np.empty(
+            (batch.shape[0], len(plans), first.taps.shape[0]),
+            dtype=target.dtype.newbyteorder("=")
+            if target is not None
+            else out.dtype.newbyteorder("="),
+        )
     dest = scratch if scratch is not None else target
     if batch.shape[0] == 1 and len(plans) == 1 and not _force_slow_path():
         single_image_call(first, batch.dtype, dest.dtype)(batch[0], dest)
     else:
-        resample_tiles(batch, dest, _tile_setup(tuple(plans), batch.dtype),
-                       _angle_gather(tuple(plans)))
+        resample_tiles(
+            batch, dest, _tile_setup(tuple(plans), batch.dtype), _angle_gather(tuple(plans))
+        )
     if scratch is not None:
         if out_index is not None:
             out_index[...] = scratch
@@ -244,24 +330,34 @@ class TileSetup(typing.NamedTuple):
 
     height: int
     width: int
-    npad: int             #: pre-pad width on each side (SciPy's 12, or 0)
-    pad_edge: bool        #: pre-pad repeats edge pixels ('nearest'), else holds pad_value
-    pad_value: float      #: cval as the input dtype stores it (np.pad's cast)
-    cval: float           #: cval as a double, read by 'constant'/'grid-constant' taps
+    npad: int  #: pre-pad width on each side (SciPy's 12, or 0)
+    pad_edge: bool  #: pre-pad repeats edge pixels ('nearest'), else holds pad_value
+    pad_value: float  #: cval as the input dtype stores it (np.pad's cast)
+    cval: float  #: cval as a double, read by 'constant'/'grid-constant' taps
     order: int
-    prefilter_init: int   #: the prefilter's boundary family, or -1 for none
-    row_needed: np.ndarray     #: bool (rows,): rows any tap reads; the row pass filters those
+    prefilter_init: int  #: the prefilter's boundary family, or -1 for none
+    row_needed: np.ndarray  #: bool (rows,): rows any tap reads; the row pass filters those
     column_firsts: np.ndarray  #: int64: tile rows starting the columns the column pass filters
-    row_firsts: np.ndarray     #: int64: tile rows starting the rows the row pass filters
+    row_firsts: np.ndarray  #: int64: tile rows starting the rows the row pass filters
 
     @classmethod
     def of(cls, shape, npad, pad_edge, cval, order, prefilter_init, input_dtype, row_needed):
         height, width = shape
         cols = width + 2 * npad
         x_lo, x_hi = rotate_kernels.filtered_columns(npad, width, pad_edge)
-        return cls(height, width, npad, pad_edge, v.pad_value(cval, input_dtype), cval,
-                   order, prefilter_init, row_needed, np.arange(x_lo, x_hi, dtype=np.int64),
-                   np.flatnonzero(row_needed).astype(np.int64) * cols)
+        return cls(
+            height,
+            width,
+            npad,
+            pad_edge,
+            v.pad_value(cval, input_dtype),
+            cval,
+            order,
+            prefilter_init,
+            row_needed,
+            np.arange(x_lo, x_hi, dtype=np.int64),
+            np.flatnonzero(row_needed).astype(np.int64) * cols,
+        )
 
     @property
     def rows(self):
@@ -275,8 +371,7 @@ class TileSetup(typing.NamedTuple):
 def _prepare_tile(c, setup):
     """Pad a loaded tile and turn it into B-spline coefficients (orders > 1, prefiltered)."""
     height, width, npad, pad_edge = setup.height, setup.width, setup.npad, setup.pad_edge
-    rotate_kernels.tile_pad(c, height, width, npad, pad_edge, setup.pad_value, setup.cval,
-                            False)
+    rotate_kernels.tile_pad(c, height, width, npad, pad_edge, setup.pad_value, setup.cval, False)
     init, order = setup.prefilter_init, setup.order
     if init < 0:
         return
@@ -380,26 +475,39 @@ class SingleImageCall:
             c = np.empty((rows * cols + 1, 1))
             turned = np.empty((rows * cols + 1, 1))
             turned[rows * cols] = s.cval  # the cval row; the transpose leaves it
-            plane = c[:rows * cols].reshape(rows, cols)
-            across = turned[:rows * cols].reshape(cols, rows)
+            plane = c[: rows * cols].reshape(rows, cols)
+            across = turned[: rows * cols].reshape(cols, rows)
             values = np.empty((self.taps.shape[0], 1))
             prefilter = s.prefilter_init >= 0
             arguments = self._local.arguments = (
-                c, (1,) + s[:2], s.npad,
+                c,
+                (1,) + s[:2],
+                s.npad,
                 (c, s.height, s.width, s.npad, s.pad_edge, s.pad_value, s.cval, True),
                 (plane, _WHOLE_PLANE, 1, rows, s.order, s.prefilter_init) if prefilter else None,
                 (plane, across),
                 (across, _WHOLE_PLANE, 1, cols, s.order, s.prefilter_init),
-                (turned if prefilter else c, self.taps, plan.wy, plan.wx, plan.outside,
-                 s.order, s.cval, values),
-                values, (1, 1, values.shape[0]))
+                (
+                    turned if prefilter else c,
+                    self.taps,
+                    plan.wy,
+                    plan.wx,
+                    plan.outside,
+                    s.order,
+                    s.cval,
+                    values,
+                ),
+                values,
+                (1, 1, values.shape[0]),
+            )
         return arguments
 
     def __call__(self, image, out=None):
         """Rotate ``image`` (C-contiguous, native order, the input dtype) into ``out`` (any
         array of the output dtype whose ``reshape(1, 1, -1)`` is a view) or a new array."""
-        (c, batch_shape, npad, pad, columns_pass, turn, rows_pass, gather, values,
-         out_pixels) = self._kernel_arguments()
+        (c, batch_shape, npad, pad, columns_pass, turn, rows_pass, gather, values, out_pixels) = (
+            self._kernel_arguments()
+        )
         rotate_kernels.tile_load(image.reshape(batch_shape), 0, 1, npad, c)
         rotate_kernels.tile_pad(*pad)
         if columns_pass is not None:

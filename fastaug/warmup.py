@@ -7,6 +7,7 @@ files are written atomically. The rotation engine's float64 core comes first, al
 MLP's kernels (they share nothing); the other dtypes, which then only add their small load
 and store kernels, follow.
 """
+
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -23,11 +24,11 @@ def _warm_rotation(dtype):
 
     image = np.zeros((9, 9), dtype)
     batch = np.zeros((3, 9, 9), dtype)
-    rotate(image, 15)                                     # one image
-    rotate(image, 15, reshape=False, mode="nearest")      # one image, pre-padded
-    rotate(batch, 15, axes=(1, 2), reshape=False, mode="nearest")   # a batch of tiles
-    augment(batch, angles=(15, -15))                      # several angles, strided output
-    rotate_each(batch, [1.0, 2.0, 3.0])                   # per-sample angles
+    rotate(image, 15)  # one image
+    rotate(image, 15, reshape=False, mode="nearest")  # one image, pre-padded
+    rotate(batch, 15, axes=(1, 2), reshape=False, mode="nearest")  # a batch of tiles
+    augment(batch, angles=(15, -15))  # several angles, strided output
+    rotate_each(batch, [1.0, 2.0, 3.0])  # per-sample angles
 
 
 def _warm_mlp(dtype):

@@ -19,6 +19,7 @@
   call stays a call (measured: the per-sample rotation ran 2-4x slower). Everywhere else
   IR-level inlining only multiplies compile work.
 """
+
 import hashlib
 import os
 import sys
@@ -40,7 +41,8 @@ def _cache_dir():
     digest.update(f"{numba.__version__} {sys.version_info[:2]}".encode())
     root = os.environ.get("FASTAUG_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "fastaug")
+        "fastaug",
+    )
     return os.path.join(root, f"numba-{digest.hexdigest()[:16]}")
 
 
@@ -50,8 +52,13 @@ CACHE_DIR = _cache_dir() if CACHE else None
 def jit(func=None, *, per_pixel=False):
     """``numba.njit`` with fastaug's policy: cached, no fast-math, GIL released, serial;
     ``per_pixel``: a small scalar helper inlined where it is called (see above)."""
-    options = dict(cache=CACHE, fastmath=set(EXACT_FASTMATH), nogil=True, error_model="numpy",
-                   inline="always" if per_pixel else "never")
+    options = dict(
+        cache=CACHE,
+        fastmath=set(EXACT_FASTMATH),
+        nogil=True,
+        error_model="numpy",
+        inline="always" if per_pixel else "never",
+    )
 
     def wrap(f):
         # Numba picks a function's cache folder when it is decorated: point it at ours for

@@ -3,6 +3,7 @@
 Mirrors ``map_coordinate`` and ``_get_spline_boundary_mode`` in SciPy's
 ``src/ni_interpolation.c``. Mode codes are SciPy's ``NI_EXTEND_*`` numbers.
 """
+
 import math
 
 from ._jit import jit

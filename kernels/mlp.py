@@ -7,6 +7,7 @@ same layout, so an SGD update is one pass over the buffer. Matrix products go th
 
 The loss is the source's ``-sum(t * log(y + 1e-7)) / batch`` with one-hot ``t``.
 """
+
 import math
 
 import numpy as np
@@ -18,8 +19,8 @@ from ._jit import jit
 def _weights(params, offsets, sizes, layer):
     n_in, n_out = sizes[layer], sizes[layer + 1]
     start = offsets[layer]
-    w = params[start:start + n_in * n_out].reshape((n_in, n_out))
-    b = params[start + n_in * n_out:start + n_in * n_out + n_out]
+    w = params[start : start + n_in * n_out].reshape((n_in, n_out))
+    b = params[start + n_in * n_out : start + n_in * n_out + n_out]
     return w, b
 
 
@@ -122,8 +123,7 @@ def mlp_loss_grad(params, offsets, sizes, x, t, grads):
     """Cross-entropy loss of the batch; its gradient w.r.t. ``params`` goes into ``grads``."""
     w_first, _ = _weights(params, offsets, sizes, 0)
     d_first = np.empty((x.shape[0], sizes[1]), params.dtype)
-    return _loss_grad_tail(params, offsets, sizes, x, np.dot(x, w_first), t, grads, True,
-                           d_first)
+    return _loss_grad_tail(params, offsets, sizes, x, np.dot(x, w_first), t, grads, True, d_first)
 
 
 @jit
@@ -153,8 +153,9 @@ def mlp_sgd_steps_fixed_batch(params, offsets, sizes, x, t, lr, losses, grads):
     d_first = np.empty((batch, width), params.dtype)
     rest = offsets[0] + sizes[0] * width  # b1 onward: updated every step as usual
     for step in range(losses.shape[0]):
-        losses[step] = _loss_grad_tail(params, offsets, sizes, x, carried.copy(), t, grads,
-                                       False, d_first)
+        losses[step] = _loss_grad_tail(
+            params, offsets, sizes, x, carried.copy(), t, grads, False, d_first
+        )
         for i in range(rest, params.shape[0]):
             params[i] -= lr * grads[i]
         moved = np.dot(gram, d_first)
@@ -174,7 +175,7 @@ def mlp_sgd_epoch(params, offsets, sizes, x, t, order, batch_size, lr, losses, g
     ``losses[k]`` is batch ``k``'s loss before its update."""
     n = order.shape[0]
     for k in range(losses.shape[0]):
-        rows = order[k * batch_size:min((k + 1) * batch_size, n)]
+        rows = order[k * batch_size : min((k + 1) * batch_size, n)]
         xb = np.empty((rows.shape[0], x.shape[1]), x.dtype)
         tb = np.empty((rows.shape[0], t.shape[1]), t.dtype)
         for r in range(rows.shape[0]):

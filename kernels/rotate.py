@@ -26,6 +26,7 @@ called from Python rather than from one driver kernel: Numba links a callee's co
 every kernel that calls it and optimises it again there, so one big driver would compile
 the prefilter and the gather again for every dtype pair.
 """
+
 import math
 
 import numpy as np
@@ -65,8 +66,9 @@ def _axis_start(coordinate, n, npad, order, mode):
 
 
 @jit
-def rotate_plan_taps(matrix, offset, out_h, out_w, rows, cols, npad, order, mode,
-                     taps, wy, wx, outside):
+def rotate_plan_taps(
+    matrix, offset, out_h, out_w, rows, cols, npad, order, mode, taps, wy, wx, outside
+):
     """Fill the tap tables of one rotation (see module docstring) for every output pixel.
 
     ``matrix`` float64 (2, 2) and ``offset`` float64 (2,) as SciPy's ``rotate`` builds them;
@@ -92,8 +94,7 @@ def rotate_plan_taps(matrix, offset, out_h, out_w, rows, cols, npad, order, mode
                 tmp = o0 if h == 0 else o1
                 tmp += oy * (m00 if h == 0 else m10)
                 tmp += ox * (m01 if h == 0 else m11)
-                start, cc, inside = _axis_start(tmp, rows if h == 0 else cols, npad, order,
-                                                mode)
+                start, cc, inside = _axis_start(tmp, rows if h == 0 else cols, npad, order, mode)
                 if not inside:
                     outside[p] = True
                     break
@@ -308,14 +309,24 @@ def tile_gather(c, taps, wy, wx, outside, order, cval, values):
                 # A single image: straight-line code, so the pixels' chains of dependent
                 # additions overlap (1.4x faster than a lane loop of one). Same sum: adding
                 # the first term to 0.0 changes only a -0.0, and so does the final + 0.0.
-                values[p, 0] = (c[t0, 0] * y0 * x0 + c[t1, 0] * y0 * x1 + c[t2, 0] * y0 * x2
-                                + c[t3, 0] * y0 * x3 + c[t4, 0] * y1 * x0
-                                + c[t5, 0] * y1 * x1 + c[t6, 0] * y1 * x2
-                                + c[t7, 0] * y1 * x3 + c[t8, 0] * y2 * x0
-                                + c[t9, 0] * y2 * x1 + c[t10, 0] * y2 * x2
-                                + c[t11, 0] * y2 * x3 + c[t12, 0] * y3 * x0
-                                + c[t13, 0] * y3 * x1 + c[t14, 0] * y3 * x2
-                                + c[t15, 0] * y3 * x3) + 0.0
+                values[p, 0] = (
+                    c[t0, 0] * y0 * x0
+                    + c[t1, 0] * y0 * x1
+                    + c[t2, 0] * y0 * x2
+                    + c[t3, 0] * y0 * x3
+                    + c[t4, 0] * y1 * x0
+                    + c[t5, 0] * y1 * x1
+                    + c[t6, 0] * y1 * x2
+                    + c[t7, 0] * y1 * x3
+                    + c[t8, 0] * y2 * x0
+                    + c[t9, 0] * y2 * x1
+                    + c[t10, 0] * y2 * x2
+                    + c[t11, 0] * y2 * x3
+                    + c[t12, 0] * y3 * x0
+                    + c[t13, 0] * y3 * x1
+                    + c[t14, 0] * y3 * x2
+                    + c[t15, 0] * y3 * x3
+                ) + 0.0
                 continue
             for b in range(lanes):
                 t = 0.0
@@ -355,8 +366,7 @@ def tile_gather(c, taps, wy, wx, outside, order, cval, values):
 
 
 @jit
-def tile_gather_each(c, lanes, matrices, offsets, height, width, npad, order, mode, cval,
-                     values):
+def tile_gather_each(c, lanes, matrices, offsets, height, width, npad, order, mode, cval, values):
     """Rotate lane ``b`` of a prepared tile by its own ``matrices[b]``, ``offsets[b]``
     (float64 ``(lanes, 2, 2)`` and ``(lanes, 2)``), shape kept: ``values[p, b]``.
 
@@ -376,8 +386,21 @@ def tile_gather_each(c, lanes, matrices, offsets, height, width, npad, order, mo
     for b in range(lanes):
         for r in range(rows * cols + 1):
             coef[r] = c[r, b]
-        rotate_plan_taps(matrices[b], offsets[b], height, width, rows, cols, npad, order, mode,
-                         taps, wy, wx, outside)
+        rotate_plan_taps(
+            matrices[b],
+            offsets[b],
+            height,
+            width,
+            rows,
+            cols,
+            npad,
+            order,
+            mode,
+            taps,
+            wy,
+            wx,
+            outside,
+        )
         for p in range(n_pixels):
             if outside[p]:
                 values[p, b] = cval

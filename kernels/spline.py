@@ -10,6 +10,7 @@ Coefficient buffers are *tiles*: shape ``(rows * cols, T)`` float64, C-contiguou
 over T contiguous values, which the compiler vectorises; each image sees exactly the scalar
 operations SciPy performs.
 """
+
 import math
 
 import numpy as np

@@ -1,10 +1,17 @@
-
 import numpy as np
 import pytest
 import scipy
 
-MODES = ["constant", "grid-constant", "nearest", "reflect", "grid-mirror", "mirror", "wrap",
-         "grid-wrap"]
+MODES = [
+    "constant",
+    "grid-constant",
+    "nearest",
+    "reflect",
+    "grid-mirror",
+    "mirror",
+    "wrap",
+    "grid-wrap",
+]
 
 SCIPY_VERSION = tuple(int(p) for p in scipy.__version__.split(".")[:2])
 
@@ -12,8 +19,13 @@ SCIPY_VERSION = tuple(int(p) for p in scipy.__version__.split(".")[:2])
 def scipy_reflect_is_buggy(mode, order, plane_shape, prefilter=True):
     """SciPy < 1.18 mis-initialises the reflect prefilter on axes shorter than 21 samples;
     fastaug implements the fixed (1.18) maths, so such cases are not compared with 1.17."""
-    return (SCIPY_VERSION < (1, 18) and mode in ("reflect", "grid-mirror") and prefilter
-            and order >= 2 and min(plane_shape) < 21)
+    return (
+        SCIPY_VERSION < (1, 18)
+        and mode in ("reflect", "grid-mirror")
+        and prefilter
+        and order >= 2
+        and min(plane_shape) < 21
+    )
 
 
 @pytest.fixture(autouse=True)

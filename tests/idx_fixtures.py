@@ -1,17 +1,21 @@
 """Generated IDX datasets for tests (no real data needed)."""
+
 import gzip
 from pathlib import Path
 
 import numpy as np
 
-NAMES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+NAMES = (
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+)
 
 
 def idx_bytes(arr):
     """The IDX encoding of a uint8 array."""
-    header = bytes([0, 0, 0x08, arr.ndim]) + b"".join(int(n).to_bytes(4, "big")
-                                                       for n in arr.shape)
+    header = bytes([0, 0, 0x08, arr.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in arr.shape)
     return header + np.ascontiguousarray(arr, dtype=np.uint8).tobytes()
 
 

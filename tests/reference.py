@@ -1,18 +1,26 @@
 """Slow references the tests compare fastaug against. Never imported by fastaug itself."""
+
 import numpy as np
 from scipy import ndimage
 
 
 def rotate_loop(images, angle, **kwargs):
     """SciPy on one (H, W) plane at a time (the per-image loop users write)."""
-    return np.stack([ndimage.rotate(img, angle, **kwargs) for img in images]) if len(images) \
+    return (
+        np.stack([ndimage.rotate(img, angle, **kwargs) for img in images])
+        if len(images)
         else ndimage.rotate(images, angle, axes=(1, 2), **kwargs)
+    )
 
 
 def rotate_each_loop(images, angles, **kwargs):
     """SciPy, image ``i`` by ``angles[i]``, shape kept; channels last (N, H, W[, C])."""
-    return np.stack([ndimage.rotate(img, a, axes=(0, 1), reshape=False, **kwargs)
-                     for img, a in zip(images, angles)])
+    return np.stack(
+        [
+            ndimage.rotate(img, a, axes=(0, 1), reshape=False, **kwargs)
+            for img, a in zip(images, angles)
+        ]
+    )
 
 
 def augment_data(X, y, angles=[15, -15]):  # noqa: B006 - kept exactly as the source has it

@@ -1,4 +1,5 @@
 """The source script's network in plain NumPy (the textbook layer classes), as a reference."""
+
 from collections import OrderedDict
 
 import numpy as np

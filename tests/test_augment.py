@@ -1,4 +1,5 @@
 """augment / augment_data / rotate_each against the source script and SciPy."""
+
 import numpy as np
 import pytest
 
@@ -15,13 +16,16 @@ from tolerances import assert_matches_scipy
 def test_augment_layouts(layout, include_original, rng):
     images = (rng.random((6, 28, 28)) * 255).astype(np.uint8)
     labels = np.arange(6)
-    x, y = fastaug.augment(images, labels, angles=(15, -15, 40), layout=layout,
-                           include_original=include_original)
+    x, y = fastaug.augment(
+        images, labels, angles=(15, -15, 40), layout=layout, include_original=include_original
+    )
     copies = 3 + include_original
     assert x.shape == (6 * copies, 28, 28) and y.shape == (6 * copies,)
-    expected = [[images[i]] * include_original
-                + [rotate_each_loop(images[i:i + 1], [a], mode="nearest")[0]
-                   for a in (15, -15, 40)] for i in range(6)]
+    expected = [
+        [images[i]] * include_original
+        + [rotate_each_loop(images[i : i + 1], [a], mode="nearest")[0] for a in (15, -15, 40)]
+        for i in range(6)
+    ]
     expected = np.array(expected)  # (N, copies, H, W)
     exp_labels = np.repeat(labels[:, None], copies, 1)
     if layout == "blocked":
@@ -45,8 +49,11 @@ def test_rotate_each_matches_scipy_per_image(order, rng):
     angles = rng.uniform(-180, 180, 9)
     angles[:3] = (0, 90, -15)
     for mode in ("nearest", "constant", "grid-constant", "wrap"):
-        assert_matches_scipy(fastaug.rotate_each(images, angles, order=order, mode=mode),
-                             rotate_each_loop(images, angles, order=order, mode=mode), order)
+        assert_matches_scipy(
+            fastaug.rotate_each(images, angles, order=order, mode=mode),
+            rotate_each_loop(images, angles, order=order, mode=mode),
+            order,
+        )
 
 
 def test_augment_data_equals_source_function_on_generated_data(rng):
@@ -63,8 +70,9 @@ def test_augment_data_equals_source_function_on_generated_data(rng):
 
 
 def test_augment_data_equals_source_function_on_real_mnist(mnist_dir):
-    (x_train, t_train), _ = datasets.load_mnist(normalize=True, flatten=True,
-                                                one_hot_label=True, path=mnist_dir.folder)
+    (x_train, t_train), _ = datasets.load_mnist(
+        normalize=True, flatten=True, one_hot_label=True, path=mnist_dir.folder
+    )
     X, y = x_train[:500], t_train[:500]
     ref_x, ref_y = reference_augment_data(X, y)
     x, yy = fastaug.augment_data(X, y)

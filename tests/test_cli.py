@@ -1,4 +1,5 @@
 """End-to-end tests of the command line on generated IDX files (and real MNIST in CI)."""
+
 import re
 import signal
 import subprocess
@@ -36,14 +37,28 @@ def test_augment_loses_nothing(data_dir, tmp_path, layout, dtype, chunk, capsys,
     monkeypatch.setattr(jobs, "CHUNK", chunk)
     folder, arrays = data_dir
     out = tmp_path / "out.npz"
-    assert run("augment", "--angles", "15,-15", "--data", folder, "--out", out, "--layout",
-               layout, "--dtype", dtype) == 0
+    assert (
+        run(
+            "augment",
+            "--angles",
+            "15,-15",
+            "--data",
+            folder,
+            "--out",
+            out,
+            "--layout",
+            layout,
+            "--dtype",
+            dtype,
+        )
+        == 0
+    )
     summary = capsys.readouterr().out
-    assert re.search(r"wrote 120 samples .* MB to .*out\.npz in [\d.]+ s \([\d,]+ images/s\)",
-                     summary)
+    assert re.search(
+        r"wrote 120 samples .* MB to .*out\.npz in [\d.]+ s \([\d,]+ images/s\)", summary
+    )
     data = np.load(out)
-    images, labels, src, angle = (data[k] for k in ("images", "labels", "source_index",
-                                                    "angle"))
+    images, labels, src, angle = (data[k] for k in ("images", "labels", "source_index", "angle"))
     source = arrays[NAMES[0]]
     source = source.astype(np.float32) / np.float32(255) if dtype == "float32" else source
     assert images.shape == (40 * 3, 28, 28) and images.dtype == np.dtype(dtype)
@@ -52,8 +67,7 @@ def test_augment_loses_nothing(data_dir, tmp_path, layout, dtype, chunk, capsys,
     for k in np.flatnonzero(angle == 0):
         assert images[k].tobytes() == source[src[k]].tobytes()
     for k in np.flatnonzero(angle != 0):
-        expected = ndimage.rotate(source[src[k]], float(angle[k]), reshape=False,
-                                  mode="nearest")
+        expected = ndimage.rotate(source[src[k]], float(angle[k]), reshape=False, mode="nearest")
         np.testing.assert_array_equal(images[k], expected)
     order = [0.0, 15.0, -15.0]
     expected_angles = np.tile(order, 40) if layout == "interleaved" else np.repeat(order, 40)
@@ -63,8 +77,23 @@ def test_augment_loses_nothing(data_dir, tmp_path, layout, dtype, chunk, capsys,
 def test_npy_output_info_verify_and_preview(data_dir, tmp_path, capsys):
     folder, _ = data_dir
     out, png = tmp_path / "aug.npy", tmp_path / "aug.png"
-    assert run("augment", "--angles=-10,10", "--data", folder, "--out", out, "--preview", png,
-               "--no-original", "--order", "1", "--quiet") == 0
+    assert (
+        run(
+            "augment",
+            "--angles=-10,10",
+            "--data",
+            folder,
+            "--out",
+            out,
+            "--preview",
+            png,
+            "--no-original",
+            "--order",
+            "1",
+            "--quiet",
+        )
+        == 0
+    )
     assert capsys.readouterr().out == ""
     for suffix in (".npy", ".labels.npy", ".source_index.npy", ".angle.npy", ".meta.json"):
         assert (tmp_path / f"aug{suffix}").is_file()
@@ -91,8 +120,9 @@ def test_refuses_to_overwrite(data_dir, tmp_path, capsys):
     assert run("augment", "--angles", "15", "--data", folder, "--out", out) == 1
     assert "exists; pass --force" in capsys.readouterr().err
     assert out.read_bytes() == b"precious"
-    assert run("augment", "--angles", "15", "--data", folder, "--out", out, "--force",
-               "--quiet") == 0
+    assert (
+        run("augment", "--angles", "15", "--data", folder, "--out", out, "--force", "--quiet") == 0
+    )
     assert np.load(out)["images"].shape == (80, 28, 28)
 
 
@@ -104,18 +134,33 @@ def test_bad_angles_are_usage_errors(angles, capsys):
     assert "expected comma-separated finite numbers" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("15,-15", [15.0, -15.0]), ("+5", [5.0]), ("-30:30:10", [-30, -20, -10, 0, 10, 20, 30]),
-    ("10:0:-2.5,45", [10, 7.5, 5, 2.5, 0, 45]), ("-15:15:7", [-15, -8, -1, 6, 13]),
-    ("0:1:0.1", [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("15,-15", [15.0, -15.0]),
+        ("+5", [5.0]),
+        ("-30:30:10", [-30, -20, -10, 0, 10, 20, 30]),
+        ("10:0:-2.5,45", [10, 7.5, 5, 2.5, 0, 45]),
+        ("-15:15:7", [-15, -8, -1, 6, 13]),
+        ("0:1:0.1", [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]),
+    ],
+)
 def test_angle_lists_and_ranges(text, expected):
     # Range steps are exact decimals: 0.3 is the float the user would type, bit for bit.
     assert cli.angle_list(text) == [float(a) for a in expected]
 
 
-@pytest.mark.parametrize("angles,message", [
-    ("1:2:0", "must not be 0"), ("1:0:1", "is empty"), ("0:1e9:1", "at most 3600 angles"),
-    ("1:2", "START:STOP:STEP"), ("1e400", "must be finite"), ("-1:1:1,5:4:1", "is empty")])
+@pytest.mark.parametrize(
+    "angles,message",
+    [
+        ("1:2:0", "must not be 0"),
+        ("1:0:1", "is empty"),
+        ("0:1e9:1", "at most 3600 angles"),
+        ("1:2", "START:STOP:STEP"),
+        ("1e400", "must be finite"),
+        ("-1:1:1,5:4:1", "is empty"),
+    ],
+)
 def test_bad_angle_ranges_are_usage_errors(angles, message, capsys):
     with pytest.raises(SystemExit) as info:
         run("augment", "--angles", angles)
@@ -126,14 +171,35 @@ def test_bad_angle_ranges_are_usage_errors(angles, message, capsys):
 def test_angle_range_end_to_end(data_dir, tmp_path):
     folder, _ = data_dir
     out = tmp_path / "r.npz"
-    assert run("augment", "--angles", "-20:20:20", "--data", folder, "--out", out, "--quiet",
-               "--no-original", "--limit", "3") == 0
+    assert (
+        run(
+            "augment",
+            "--angles",
+            "-20:20:20",
+            "--data",
+            folder,
+            "--out",
+            out,
+            "--quiet",
+            "--no-original",
+            "--limit",
+            "3",
+        )
+        == 0
+    )
     np.testing.assert_array_equal(np.load(out)["angle"], np.tile([-20.0, 0.0, 20.0], 3))
 
 
-@pytest.mark.parametrize("argv", [["augment"], ["augment", "--angles", "1", "--order", "7"],
-                                  ["augment", "--angles", "1", "--mode", "edge"],
-                                  ["augment", "--angles", "1", "--limit", "0"], ["bogus"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["augment"],
+        ["augment", "--angles", "1", "--order", "7"],
+        ["augment", "--angles", "1", "--mode", "edge"],
+        ["augment", "--angles", "1", "--limit", "0"],
+        ["bogus"],
+    ],
+)
 def test_bad_arguments_exit_2(argv):
     with pytest.raises(SystemExit) as info:
         run(*argv)
@@ -150,14 +216,20 @@ def _corrupt(folder, how):
     elif how == "truncated gzip":
         path.write_bytes(path.read_bytes()[:200])
     elif how == "label count":
-        (folder / NAMES[1]).write_bytes(__import__("gzip").compress(
-            idx_bytes(np.zeros(39, np.uint8))))
+        (folder / NAMES[1]).write_bytes(
+            __import__("gzip").compress(idx_bytes(np.zeros(39, np.uint8)))
+        )
 
 
-@pytest.mark.parametrize("how,message", [("truncated payload", "payload truncated"),
-                                         ("bad magic", "bad magic number"),
-                                         ("truncated gzip", "corrupt or truncated gzip"),
-                                         ("label count", "39 labels for 40 images")])
+@pytest.mark.parametrize(
+    "how,message",
+    [
+        ("truncated payload", "payload truncated"),
+        ("bad magic", "bad magic number"),
+        ("truncated gzip", "corrupt or truncated gzip"),
+        ("label count", "39 labels for 40 images"),
+    ],
+)
 def test_corrupt_files_give_clear_errors(data_dir, tmp_path, how, message, capsys):
     folder, _ = data_dir
     _corrupt(folder, how)
@@ -175,8 +247,11 @@ def test_missing_data_lists_every_place(tmp_path, monkeypatch, capsys):
 
     real = datasets.DATASETS["mnist"]
     # No network in tests: the only mirror is a closed port on this machine.
-    monkeypatch.setitem(datasets.DATASETS, "mnist", datasets.DatasetSpec(
-        "mnist", ("http://127.0.0.1:9/",), *real.files()))
+    monkeypatch.setitem(
+        datasets.DATASETS,
+        "mnist",
+        datasets.DatasetSpec("mnist", ("http://127.0.0.1:9/",), *real.files()),
+    )
     assert run("augment", "--angles", "15") == 1
     err = capsys.readouterr().err
     assert "FASTAUG_DATA" in err and "cache" in err and "download" in err and "Fix:" in err
@@ -219,15 +294,33 @@ def test_sigint_mid_write_leaves_nothing(tmp_path):
     folder = tmp_path / "big"
     write_dataset(folder, n_train=30000, n_test=10)
     out = tmp_path / "o.npz"
-    proc = subprocess.Popen([sys.executable, "-m", "fastaug", "augment", "--angles",
-                             "15,-15,30,-30,45", "--order", "5", "--data", str(folder), "--out",
-                             str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fastaug",
+            "augment",
+            "--angles",
+            "15,-15,30,-30,45",
+            "--order",
+            "5",
+            "--data",
+            str(folder),
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     # Interrupt once the temporary output holds data (mid-write), not after a guessed delay:
     # the output is 564 MB, written over seconds, so the run is still going when signalled.
     deadline = time.time() + 300
-    while proc.poll() is None and time.time() < deadline \
-            and _bytes_in(tmp_path.glob(".o.npz.*.tmp")) < 1 << 20:
+    while (
+        proc.poll() is None
+        and time.time() < deadline
+        and _bytes_in(tmp_path.glob(".o.npz.*.tmp")) < 1 << 20
+    ):
         time.sleep(0.01)
     assert proc.poll() is None, proc.communicate()
     assert list(tmp_path.glob(".o.npz.*.tmp")), "no temporary output while writing"
@@ -249,8 +342,9 @@ def test_every_subcommand_has_help_and_is_in_readme():
 
 
 def test_module_entry_point_and_version():
-    done = subprocess.run([sys.executable, "-m", "fastaug", "--version"], capture_output=True,
-                          text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "fastaug", "--version"], capture_output=True, text=True
+    )
     assert done.returncode == 0 and done.stdout.startswith("fastaug ")
 
 
@@ -267,17 +361,33 @@ def test_augment_process_never_imports_scipy_linalg(data_dir, tmp_path):
     """The command's process preloads Numba's BLAS probe alone: an end-to-end run never
     imports the ``scipy.linalg`` package, nor ``numpy.f2py`` which it would pull in."""
     folder, _ = data_dir
-    probe = ("import runpy, sys\n"
-             "sys.argv = ['fastaug'] + sys.argv[1:]\n"
-             "try:\n"
-             "    runpy.run_module('fastaug', run_name='__main__')\n"
-             "except SystemExit as exit:\n"
-             "    assert exit.code == 0, exit.code\n"
-             "print(sorted(name for name in ('scipy.linalg', 'numpy.f2py', 'numpy.testing')\n"
-             "             if name in sys.modules))\n")
-    done = subprocess.run([sys.executable, "-c", probe, "augment", "--angles", "15",
-                           "--data", str(folder), "--out", str(tmp_path / "o.npz"), "--quiet"],
-                          capture_output=True, text=True)
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['fastaug'] + sys.argv[1:]\n"
+        "try:\n"
+        "    runpy.run_module('fastaug', run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+        "print(sorted(name for name in ('scipy.linalg', 'numpy.f2py', 'numpy.testing')\n"
+        "             if name in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            probe,
+            "augment",
+            "--angles",
+            "15",
+            "--data",
+            str(folder),
+            "--out",
+            str(tmp_path / "o.npz"),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
@@ -285,18 +395,20 @@ def test_augment_process_never_imports_scipy_linalg(data_dir, tmp_path):
 def test_preloaded_blas_bindings_serve_numba_and_scipy():
     """After the preload, Numba still compiles BLAS calls (the MLP's ``np.dot``) and
     ``scipy.linalg`` still imports and works, with the same bindings module."""
-    script = ("import sys, numpy as np, numba\n"
-              "from fastaug import cli\n"
-              "cli.preload_blas_bindings()\n"
-              "assert cli.BLAS_BINDINGS in sys.modules and 'scipy.linalg' not in sys.modules\n"
-              "preloaded = sys.modules[cli.BLAS_BINDINGS]\n"
-              "dot = numba.njit(cache=False)(lambda a, b: np.dot(a, b))\n"
-              "a = np.arange(6.0).reshape(2, 3)\n"
-              "np.testing.assert_array_equal(dot(a, a.T), a @ a.T)\n"
-              "import scipy.linalg\n"
-              "from scipy.linalg import cython_blas\n"
-              "assert cython_blas is preloaded\n"
-              "np.testing.assert_allclose(scipy.linalg.solve(np.eye(2) * 2, [2.0, 4.0]), [1, 2])\n"
-              "print('ok')\n")
+    script = (
+        "import sys, numpy as np, numba\n"
+        "from fastaug import cli\n"
+        "cli.preload_blas_bindings()\n"
+        "assert cli.BLAS_BINDINGS in sys.modules and 'scipy.linalg' not in sys.modules\n"
+        "preloaded = sys.modules[cli.BLAS_BINDINGS]\n"
+        "dot = numba.njit(cache=False)(lambda a, b: np.dot(a, b))\n"
+        "a = np.arange(6.0).reshape(2, 3)\n"
+        "np.testing.assert_array_equal(dot(a, a.T), a @ a.T)\n"
+        "import scipy.linalg\n"
+        "from scipy.linalg import cython_blas\n"
+        "assert cython_blas is preloaded\n"
+        "np.testing.assert_allclose(scipy.linalg.solve(np.eye(2) * 2, [2.0, 4.0]), [1, 2])\n"
+        "print('ok')\n"
+    )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

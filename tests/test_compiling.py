@@ -1,5 +1,6 @@
 """Compiling is said, once, only when it happens; ``fastaug compile`` fills the cache; compile
 times are measured per kernel."""
+
 import os
 import subprocess
 import sys
@@ -10,17 +11,20 @@ import pytest
 import fastaug
 from fastaug import _compiling, cli
 
-FIRST_CALL = ("import numpy as np, fastaug\n"
-              "out = fastaug.rotate(np.zeros((6, 6)), 15)\n"
-              "out = fastaug.rotate(np.zeros((6, 6), np.float32), 15)\n"
-              "print('rotated', out.shape)\n")
+FIRST_CALL = (
+    "import numpy as np, fastaug\n"
+    "out = fastaug.rotate(np.zeros((6, 6)), 15)\n"
+    "out = fastaug.rotate(np.zeros((6, 6), np.float32), 15)\n"
+    "print('rotated', out.shape)\n"
+)
 NOTICE = "fastaug: compiling kernels for first use"
 
 
 def _python(code, cache, *args):
     env = dict(os.environ, FASTAUG_CACHE_DIR=str(cache))
-    return subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_notice_once_when_compiling_and_never_from_the_cache(tmp_path):
@@ -37,9 +41,24 @@ def test_notice_once_when_compiling_and_never_from_the_cache(tmp_path):
 def test_compile_command_fills_the_cache_and_quiet_silences(tmp_path):
     cache = tmp_path / "cache"
     env = dict(os.environ, FASTAUG_CACHE_DIR=str(cache))
-    done = subprocess.run([sys.executable, "-m", "fastaug", "compile", "--no-mlp", "--dtypes",
-                           "float64,float32", "--jobs", "1"], env=env, capture_output=True,
-                          text=True, timeout=600, cwd=tmp_path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fastaug",
+            "compile",
+            "--no-mlp",
+            "--dtypes",
+            "float64,float32",
+            "--jobs",
+            "1",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     assert "compiled" in done.stdout and "rotation float32" in done.stdout
     assert NOTICE not in done.stderr
@@ -48,10 +67,12 @@ def test_compile_command_fills_the_cache_and_quiet_silences(tmp_path):
 
 
 def test_quiet_silences_the_notice(tmp_path):
-    code = ("from fastaug import cli\n"
-            "import sys\n"
-            "sys.exit(cli.main(['augment', '--angles', '15', '--data', sys.argv[1], '--out',"
-            " sys.argv[2], '--quiet']))\n")
+    code = (
+        "from fastaug import cli\n"
+        "import sys\n"
+        "sys.exit(cli.main(['augment', '--angles', '15', '--data', sys.argv[1], '--out',"
+        " sys.argv[2], '--quiet']))\n"
+    )
     from idx_fixtures import write_dataset
 
     write_dataset(tmp_path / "data")
@@ -71,8 +92,9 @@ def test_compile_times_are_measured_per_kernel():
     with _compiling.CompileTimes() as times:
         twice(3.0)
         twice(3)
-    (name, signatures, inclusive, exclusive), = times.table()
+    ((name, signatures, inclusive, exclusive),) = times.table()
     assert name == "numba: _twice" and signatures == 2 and inclusive >= exclusive > 0
+
 
 def test_compile_rejects_bad_dtypes(capsys):
     with pytest.raises(SystemExit) as info:

@@ -1,4 +1,5 @@
 """Contracts every entry point keeps: inputs untouched, batch == loop, odd layouts, errors."""
+
 import pickle
 
 import numpy as np
@@ -53,8 +54,9 @@ def test_empty_batches_keep_their_shape(shape):
     empty = np.zeros(shape, np.float32)
     out = fastaug.rotate(empty, 15, axes=(1, 2), reshape=False)
     assert out.shape == shape and out.dtype == np.float32
-    assert fastaug.rotate(empty, 15, axes=(1, 2)).shape == ndimage.rotate(
-        empty, 15, axes=(1, 2)).shape
+    assert (
+        fastaug.rotate(empty, 15, axes=(1, 2)).shape == ndimage.rotate(empty, 15, axes=(1, 2)).shape
+    )
     assert fastaug.rotate_each(empty, np.zeros(0)).shape == shape
     x, y = fastaug.augment(empty, np.zeros(0, int))
     assert x.shape == (0,) + shape[1:] and y.shape == (0,)
@@ -79,8 +81,9 @@ def test_plan_is_immutable_picklable_and_reports_memory(rng):
     images = rng.random((3, 28, 28)).astype(np.float32)
     np.testing.assert_array_equal(clone(images), plan(images))
     assert_matches_scipy(plan(images), rotate_loop(images, 15, reshape=False, mode="nearest"), 3)
-    np.testing.assert_array_equal(plan(images.transpose(1, 2, 0), axes=(0, 1)).transpose(2, 0, 1),
-                                  plan(images))
+    np.testing.assert_array_equal(
+        plan(images.transpose(1, 2, 0), axes=(0, 1)).transpose(2, 0, 1), plan(images)
+    )
 
 
 def test_set_num_threads_keeps_results(rng):

@@ -1,4 +1,5 @@
 """IDX reading, data location and the downloader (against a server on 127.0.0.1)."""
+
 import gzip
 import hashlib
 import http.server
@@ -20,11 +21,16 @@ def test_read_idx_roundtrip(tmp_path):
     np.testing.assert_array_equal(datasets.read_idx(tmp_path / "a"), arr)
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"\x00\x00", "too short"), (b"\x00\x00\x07\x01\x00\x00\x00\x01x", "unknown IDX type"),
-    (b"\x00\x00\x08\x02\x00\x00", "truncated header"),
-    (b"\x00\x00\x08\x01\x00\x00\x00\x05abc", "payload truncated"),
-    (b"\x00\x00\x08\x01\x00\x00\x00\x01ab", "trailing bytes")])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"\x00\x00", "too short"),
+        (b"\x00\x00\x07\x01\x00\x00\x00\x01x", "unknown IDX type"),
+        (b"\x00\x00\x08\x02\x00\x00", "truncated header"),
+        (b"\x00\x00\x08\x01\x00\x00\x00\x05abc", "payload truncated"),
+        (b"\x00\x00\x08\x01\x00\x00\x00\x01ab", "trailing bytes"),
+    ],
+)
 def test_parse_idx_rejects(data, message):
     with pytest.raises(datasets.DatasetError, match=message):
         datasets.parse_idx(data, "f")
@@ -35,8 +41,9 @@ def test_load_mnist_textbook_shapes(tmp_path):
     (x, t), (xt, tt) = datasets.load_mnist(path=tmp_path)
     assert x.shape == (12, 784) and x.dtype == np.float32 and x.max() <= 1.0
     np.testing.assert_array_equal(t, arrays[NAMES[1]])
-    (x, t), _ = datasets.load_mnist(normalize=False, flatten=False, one_hot_label=True,
-                                    path=tmp_path)
+    (x, t), _ = datasets.load_mnist(
+        normalize=False, flatten=False, one_hot_label=True, path=tmp_path
+    )
     assert x.shape == (12, 1, 28, 28) and x.dtype == np.uint8 and t.shape == (12, 10)
     np.testing.assert_array_equal(t.argmax(1), arrays[NAMES[1]])
 
@@ -70,8 +77,7 @@ class _Server:
                 outer.hits.append(self.path)
                 status, body, length = outer.routes.get(self.path, (404, b"", None))
                 self.send_response(status)
-                self.send_header("Content-Length", str(length if length is not None
-                                                       else len(body)))
+                self.send_header("Content-Length", str(length if length is not None else len(body)))
                 self.end_headers()
                 try:
                     self.wfile.write(body)
@@ -119,8 +125,9 @@ def test_download_fails_over_to_the_next_mirror(tiny_spec, tmp_path):
     routes = {f"/good/{n}": (200, b, None) for n, b in tiny_spec.items()}
     routes.update({f"/bad/{n}": (500, b"oops", None) for n in tiny_spec})
     with _Server(routes) as server:
-        folder = datasets.download_dataset("tiny", mirrors=[server.url("bad"), server.url("good")],
-                                           progress=False)
+        folder = datasets.download_dataset(
+            "tiny", mirrors=[server.url("bad"), server.url("good")], progress=False
+        )
         assert any(h.startswith("/bad/") for h in server.hits)
     assert _cache_files(tmp_path) == sorted(NAMES)
     images, labels, located = datasets.load_split("tiny", "train", download=False)
@@ -148,7 +155,10 @@ def test_locate_downloads_when_nothing_is_local(tiny_spec, tmp_path, monkeypatch
     routes = {f"/m/{n}": (200, b, None) for n, b in tiny_spec.items()}
     with _Server(routes) as server:
         spec = datasets.DATASETS["tiny"]
-        monkeypatch.setitem(datasets.DATASETS, "tiny",
-                            datasets.DatasetSpec("tiny", (server.url("m"),), *spec.files()))
+        monkeypatch.setitem(
+            datasets.DATASETS,
+            "tiny",
+            datasets.DatasetSpec("tiny", (server.url("m"),), *spec.files()),
+        )
         found = datasets.locate("tiny", progress=False)
     assert found.origin == "download" and _cache_files(tmp_path) == sorted(NAMES)

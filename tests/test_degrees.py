@@ -1,4 +1,5 @@
 """fastaug's degree trigonometry against scipy.special.cosdg / sindg, bit for bit."""
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,15 +16,17 @@ def _same_bits(actual, expected):
 
 def _sweep():
     rng = np.random.default_rng(5)
-    return np.concatenate([
-        np.arange(-1440, 1440.5, 0.5),             # every half degree over four turns
-        45.0 * np.arange(-2000, 2001),              # octant boundaries, where the sign flips
-        [0.0, -0.0, 1e-9, -1e-9, -0.001, 15, -15, 37.5, 375, 5e-324, -5e-324],
-        rng.uniform(-360, 360, 20000),
-        rng.uniform(-1e7, 1e7, 20000),
-        10.0 ** rng.uniform(-12, 20, 20000) * rng.choice([-1, 1], 20000),
-        [TOTAL_LOSS, np.nextafter(TOTAL_LOSS, np.inf), -TOTAL_LOSS, 1e300, -1e300],
-    ])
+    return np.concatenate(
+        [
+            np.arange(-1440, 1440.5, 0.5),  # every half degree over four turns
+            45.0 * np.arange(-2000, 2001),  # octant boundaries, where the sign flips
+            [0.0, -0.0, 1e-9, -1e-9, -0.001, 15, -15, 37.5, 375, 5e-324, -5e-324],
+            rng.uniform(-360, 360, 20000),
+            rng.uniform(-1e7, 1e7, 20000),
+            10.0 ** rng.uniform(-12, 20, 20000) * rng.choice([-1, 1], 20000),
+            [TOTAL_LOSS, np.nextafter(TOTAL_LOSS, np.inf), -TOTAL_LOSS, 1e300, -1e300],
+        ]
+    )
 
 
 def test_array_matches_scipy_bit_for_bit():

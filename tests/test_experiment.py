@@ -1,4 +1,5 @@
 """The experiment report: real work on real MNIST (small), and the summary arithmetic."""
+
 import numpy as np
 
 from fastaug import cli
@@ -6,10 +7,10 @@ from fastaug.experiment import Run, summarize
 
 
 def test_first_below_and_summary():
-    runs = [Run(8, [], np.array([2.0, 0.5, 0.05, 0.005]), np.array([2.0, 1.5, 0.5, 0.2]),
-                0.5, 0.6),
-            Run(9, [], np.array([2.0, 0.9, 0.09, 0.02]), np.array([3.0, 0.8, 0.05, 0.001]),
-                0.4, 0.6)]
+    runs = [
+        Run(8, [], np.array([2.0, 0.5, 0.05, 0.005]), np.array([2.0, 1.5, 0.5, 0.2]), 0.5, 0.6),
+        Run(9, [], np.array([2.0, 0.9, 0.09, 0.02]), np.array([3.0, 0.8, 0.05, 0.001]), 0.4, 0.6),
+    ]
     assert runs[0].first_below("A", 1.0) == 1 and runs[0].first_below("B", 0.1) is None
     s = summarize(runs)
     assert s["A<0.01"] == ("3.0 ± 0.0", 1)
@@ -19,8 +20,24 @@ def test_first_below_and_summary():
 
 def test_experiment_command_on_real_mnist(mnist_dir, tmp_path, capsys):
     out = tmp_path / "rep"
-    assert cli.main(["experiment", "--seeds", "2", "--steps", "60", "--lr", "0.1",
-                     "--data", str(mnist_dir.folder), "--out-dir", str(out)]) == 0
+    assert (
+        cli.main(
+            [
+                "experiment",
+                "--seeds",
+                "2",
+                "--steps",
+                "60",
+                "--lr",
+                "0.1",
+                "--data",
+                str(mnist_dir.folder),
+                "--out-dir",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "test accuracy A" in capsys.readouterr().out
     text = (out / "experiment.md").read_text()
     assert "| 8 |" in text and "| 9 |" in text and "## Conclusion" in text

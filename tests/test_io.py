@@ -1,4 +1,5 @@
 """Output writing: streamed arrays, the direct-I/O sequential file, atomic replacement."""
+
 import errno
 import os
 import zipfile
@@ -13,8 +14,8 @@ def _blocks(arr, size):
     """Row blocks of ``arr`` from two buffers used in turn, as the augment job makes them."""
     buffers = np.empty((2, size) + arr.shape[1:], arr.dtype)
     for k, s in enumerate(range(0, len(arr), size)):
-        block = buffers[k % 2, :len(arr[s:s + size])]
-        block[...] = arr[s:s + size]
+        block = buffers[k % 2, : len(arr[s : s + size])]
+        block[...] = arr[s : s + size]
         yield block
 
 
@@ -22,19 +23,21 @@ def _streamed(arr, size):
     return fio.StreamedArray(arr.shape, arr.dtype, _blocks(arr, size))
 
 
-@pytest.mark.parametrize("stage,write_slice", [(4096, 4 << 20), (8 << 20, 4 << 20),
-                                               (4096, 1000)])
+@pytest.mark.parametrize("stage,write_slice", [(4096, 4 << 20), (8 << 20, 4 << 20), (4096, 1000)])
 @pytest.mark.parametrize("rows,block", [(0, 5), (1, 1), (7, 3), (3000, 1000), (2999, 512)])
-def test_streamed_npz_and_npy_read_back_exactly(tmp_path, monkeypatch, stage, write_slice,
-                                                rows, block):
+def test_streamed_npz_and_npy_read_back_exactly(
+    tmp_path, monkeypatch, stage, write_slice, rows, block
+):
     # A one-page stage exercises many full direct writes, a partial tail and the switch; a
     # 1000-byte write slice cuts blocks (364 KB at most here) mid-row and mid-value.
     monkeypatch.setattr(fio.SequentialFile, "STAGE", stage)
     monkeypatch.setattr(fio, "WRITE_SLICE", write_slice)
     arr = np.random.default_rng(rows).random((rows, 13, 7)).astype(np.float32)
     labels = np.arange(rows, dtype=np.uint8)
-    fio.write_npz(tmp_path / "a.npz", dict(images=_streamed(arr, block), labels=labels,
-                                           meta=fio.meta_array({"k": [1, 2]})))
+    fio.write_npz(
+        tmp_path / "a.npz",
+        dict(images=_streamed(arr, block), labels=labels, meta=fio.meta_array({"k": [1, 2]})),
+    )
     with np.load(tmp_path / "a.npz", allow_pickle=False) as data:
         assert data.files == ["images", "labels", "meta"]
         np.testing.assert_array_equal(data["images"], arr)

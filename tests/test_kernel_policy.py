@@ -1,4 +1,5 @@
 """Kernels follow the one JIT policy (kernels/_jit.py) and the dependency rule."""
+
 import ast
 from pathlib import Path
 

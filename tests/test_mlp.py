@@ -1,4 +1,5 @@
 """fastaug.mlp.MLP against the source's NumPy layer classes (tests/reference_mlp.py)."""
+
 import numpy as np
 import pytest
 
@@ -45,8 +46,9 @@ def test_200_steps_match_the_reference(batch):
 def test_integer_labels_equal_one_hot():
     x, labels = _batch(12, seed=3, one_hot=False)
     a, b = MLP(seed=5), MLP(seed=5)
-    np.testing.assert_array_equal(a.fit(x, labels, steps=20, lr=0.05),
-                                  b.fit(x, np.eye(10)[labels], steps=20, lr=0.05))
+    np.testing.assert_array_equal(
+        a.fit(x, labels, steps=20, lr=0.05), b.fit(x, np.eye(10)[labels], steps=20, lr=0.05)
+    )
 
 
 def test_gradient_matches_central_differences():
@@ -107,21 +109,32 @@ def test_predict_accuracy_save_load_copy(tmp_path):
 def test_epochs_minibatches_and_callback():
     x, t = _batch(50, seed=6)
     seen = []
-    losses = MLP(seed=0).fit(x, t, epochs=2, batch_size=20, lr=0.1,
-                             callback=lambda k, loss: seen.append((k, loss)), seed=3)
+    losses = MLP(seed=0).fit(
+        x,
+        t,
+        epochs=2,
+        batch_size=20,
+        lr=0.1,
+        callback=lambda k, loss: seen.append((k, loss)),
+        seed=3,
+    )
     assert len(losses) == 6 and [k for k, _ in seen] == list(range(6))
-    np.testing.assert_array_equal(losses, MLP(seed=0).fit(x, t, epochs=2, batch_size=20,
-                                                          lr=0.1, seed=3))
+    np.testing.assert_array_equal(
+        losses, MLP(seed=0).fit(x, t, epochs=2, batch_size=20, lr=0.1, seed=3)
+    )
 
 
-@pytest.mark.parametrize("call,message", [
-    (lambda n, x, t: n.fit(x[:, :5], t, steps=1, lr=0.1), r"x must have shape \(batch, 784\)"),
-    (lambda n, x, t: n.fit(x, t[:3], steps=1, lr=0.1), "labels for 4 inputs|got shape"),
-    (lambda n, x, t: n.fit(np.full_like(x, np.nan), t, steps=1, lr=0.1), "NaN"),
-    (lambda n, x, t: n.fit(x, t, steps=1, lr=0), "lr must be a positive"),
-    (lambda n, x, t: n.fit(x, t, steps=1, lr=-1), "lr must be a positive"),
-    (lambda n, x, t: n.step(x, np.array([0, 1, 2, 11]), lr=0.1), "labels must lie in 0..9"),
-])
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda n, x, t: n.fit(x[:, :5], t, steps=1, lr=0.1), r"x must have shape \(batch, 784\)"),
+        (lambda n, x, t: n.fit(x, t[:3], steps=1, lr=0.1), "labels for 4 inputs|got shape"),
+        (lambda n, x, t: n.fit(np.full_like(x, np.nan), t, steps=1, lr=0.1), "NaN"),
+        (lambda n, x, t: n.fit(x, t, steps=1, lr=0), "lr must be a positive"),
+        (lambda n, x, t: n.fit(x, t, steps=1, lr=-1), "lr must be a positive"),
+        (lambda n, x, t: n.step(x, np.array([0, 1, 2, 11]), lr=0.1), "labels must lie in 0..9"),
+    ],
+)
 def test_bad_input(call, message):
     x, t = _batch(4)
     with pytest.raises(ValueError, match=message):

@@ -1,5 +1,6 @@
 """fastaug's threads: every tile taken exactly once, errors surface, results independent of
 the thread count, and calls from many Python threads at once are safe."""
+
 import os
 import subprocess
 import sys
@@ -68,8 +69,10 @@ def test_results_do_not_depend_on_the_number_of_threads(threads):
     runs = {}
     for n in sorted({1, _parallel.MAX_THREADS}):
         fastaug.set_num_threads(n)
-        runs[n] = (fastaug.augment(images, angles=(15, -40), order=3)[0],
-                   fastaug.rotate_each(images, each_angle))
+        runs[n] = (
+            fastaug.augment(images, angles=(15, -40), order=3)[0],
+            fastaug.rotate_each(images, each_angle),
+        )
     for one, many in zip(runs[1], runs[_parallel.MAX_THREADS]):
         np.testing.assert_array_equal(one, many)
 
@@ -79,8 +82,7 @@ def test_many_python_threads_at_once_give_scipys_results():
     rng = np.random.default_rng(4)
     batch = rng.random((150, 16, 16))
     expected = ndimage.rotate(batch, 20, axes=(1, 2), reshape=False, mode="nearest")
-    single_expected = [ndimage.rotate(img, 20, reshape=False, mode="nearest")
-                       for img in batch[:20]]
+    single_expected = [ndimage.rotate(img, 20, reshape=False, mode="nearest") for img in batch[:20]]
     failures = []
 
     def caller():
@@ -90,8 +92,9 @@ def test_many_python_threads_at_once_give_scipys_results():
                 if not np.array_equal(got, expected):
                     failures.append("batch differs")
                 for img, want in zip(batch[:20], single_expected):
-                    if not np.array_equal(fastaug.rotate(img, 20, reshape=False,
-                                                         mode="nearest"), want):
+                    if not np.array_equal(
+                        fastaug.rotate(img, 20, reshape=False, mode="nearest"), want
+                    ):
                         failures.append("single image differs")
         except BaseException as exc:  # noqa: BLE001 - reported below
             failures.append(repr(exc))
@@ -139,7 +142,13 @@ def test_concurrent_calls_survive_numbas_workqueue_threading_layer(tmp_path):
         print("ok", numba.config.THREADING_LAYER)
     """)
     env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == ["ok", "workqueue"]

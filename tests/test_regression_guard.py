@@ -1,4 +1,5 @@
 """The CI speed guard (bench/check_regression.py) really fails on a slowed kernel."""
+
 import os
 import subprocess
 import sys
@@ -19,7 +20,12 @@ def test_compare_flags_drops_beyond_25_percent():
 
 def test_guard_trips_on_a_deliberately_slow_path():
     env = dict(os.environ, FASTAUG_FORCE_SLOW_PATH="1")
-    done = subprocess.run([sys.executable, "-m", "bench.check_regression", "--cases",
-                           "order1-nearest"], cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.check_regression", "--cases", "order1-nearest"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "REGRESSION" in done.stdout and "FAILED: speed regression" in done.stdout

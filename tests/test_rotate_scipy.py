@@ -1,4 +1,5 @@
 """fastaug.rotate against scipy.ndimage.rotate: parameter sweeps, exact cases, properties."""
+
 import inspect
 import itertools
 
@@ -23,8 +24,9 @@ def sample(rng, shape, dtype):
     if np.dtype(dtype).kind == "f":
         return (rng.standard_normal(shape) * 60 + 100).astype(dtype)
     info = np.iinfo(dtype)
-    return rng.integers(max(info.min, -200), min(info.max, 255), size=shape, endpoint=True,
-                        dtype=dtype)
+    return rng.integers(
+        max(info.min, -200), min(info.max, 255), size=shape, endpoint=True, dtype=dtype
+    )
 
 
 def test_signature_is_scipys():
@@ -45,8 +47,13 @@ def test_sweep_against_scipy(order, mode):
             kwargs = dict(reshape=reshape, order=order, mode=mode, cval=cval)
             expected = ndimage.rotate(data, angle, **kwargs)
             actual = fastaug.rotate(data, angle, **kwargs)
-            assert_matches_scipy(actual, expected, order, np.ptp(data) if data.size else 1,
-                                 context=f"{shape} {np.dtype(dtype).name} angle={angle} {kwargs}")
+            assert_matches_scipy(
+                actual,
+                expected,
+                order,
+                np.ptp(data) if data.size else 1,
+                context=f"{shape} {np.dtype(dtype).name} angle={angle} {kwargs}",
+            )
             compared += 1
     assert compared > 0
 
@@ -57,20 +64,29 @@ def test_prefilter_false(order, mode, rng):
     data = rng.random((13, 11)) * 255
     for angle in (15, -33.3, 90):
         expected = ndimage.rotate(data, angle, order=order, mode=mode, prefilter=False)
-        assert_matches_scipy(fastaug.rotate(data, angle, order=order, mode=mode,
-                                            prefilter=False), expected, order, 255)
+        assert_matches_scipy(
+            fastaug.rotate(data, angle, order=order, mode=mode, prefilter=False),
+            expected,
+            order,
+            255,
+        )
 
 
-@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint16, np.int32, np.uint32, np.int64,
-                                   np.uint64])
+@pytest.mark.parametrize(
+    "dtype", [np.bool_, np.int8, np.uint16, np.int32, np.uint32, np.int64, np.uint64]
+)
 @pytest.mark.parametrize("order", [0, 1, 3])
 def test_other_dtypes(dtype, order, rng):
-    data = (rng.random((9, 12)) > 0.5) if dtype is np.bool_ else \
-        rng.integers(0, 120, (9, 12)).astype(dtype)
+    data = (
+        (rng.random((9, 12)) > 0.5)
+        if dtype is np.bool_
+        else rng.integers(0, 120, (9, 12)).astype(dtype)
+    )
     for angle in (15, -40, 90):
         expected = ndimage.rotate(data, angle, order=order, mode="nearest")
-        assert_matches_scipy(fastaug.rotate(data, angle, order=order, mode="nearest"), expected,
-                             order)
+        assert_matches_scipy(
+            fastaug.rotate(data, angle, order=order, mode="nearest"), expected, order
+        )
 
 
 def test_integer_rounding_and_clipping():
@@ -113,8 +129,9 @@ def test_nd_every_plane(axes, rng):
     data = rng.random((6, 9, 7)) * 100
     for order, reshape in ((0, True), (3, False), (1, True)):
         expected = ndimage.rotate(data, 25, axes=axes, order=order, reshape=reshape)
-        assert_matches_scipy(fastaug.rotate(data, 25, axes=axes, order=order, reshape=reshape),
-                             expected, order, 100)
+        assert_matches_scipy(
+            fastaug.rotate(data, 25, axes=axes, order=order, reshape=reshape), expected, order, 100
+        )
 
 
 def test_batch_with_channels(rng):
@@ -122,8 +139,9 @@ def test_batch_with_channels(rng):
     data = (rng.random((4, 28, 28, 3)) * 255).astype(np.uint8)
     for mode in ("nearest", "grid-constant", "reflect"):
         expected = ndimage.rotate(data, 15, axes=(1, 2), reshape=False, mode=mode)
-        assert_matches_scipy(fastaug.rotate(data, 15, axes=(1, 2), reshape=False, mode=mode),
-                             expected, 3)
+        assert_matches_scipy(
+            fastaug.rotate(data, 15, axes=(1, 2), reshape=False, mode=mode), expected, 3
+        )
 
 
 def test_exact_cases():
@@ -142,20 +160,40 @@ def test_exact_cases():
 def test_spec_vectors():
     """Numbers from the semantics note (shared/docs/scipy_rotate_semantics.md section 9)."""
     a = np.arange(25.0).reshape(5, 5)
-    np.testing.assert_allclose(fastaug.rotate(a, 30, order=1)[3],
-                               [0, 5.267949, 8.633975, 12, 15.366025, 18.732051, 0], atol=1e-6)
+    np.testing.assert_allclose(
+        fastaug.rotate(a, 30, order=1)[3],
+        [0, 5.267949, 8.633975, 12, 15.366025, 18.732051, 0],
+        atol=1e-6,
+    )
     np.testing.assert_array_equal(
         fastaug.rotate(a, 30, order=0, reshape=False),
-        [[0, 0, 3, 9, 0], [1, 7, 8, 13, 0], [5, 11, 12, 18, 19], [0, 11, 17, 17, 23],
-         [0, 15, 21, 0, 0]])
+        [
+            [0, 0, 3, 9, 0],
+            [1, 7, 8, 13, 0],
+            [5, 11, 12, 18, 19],
+            [0, 11, 17, 17, 23],
+            [0, 15, 21, 0, 0],
+        ],
+    )
     np.testing.assert_array_equal(
         fastaug.rotate((a * 10).astype(np.uint8), 30, order=3, reshape=False),
-        [[0, 0, 35, 74, 0], [8, 42, 83, 119, 0], [51, 89, 120, 151, 189], [0, 121, 157, 198, 232],
-         [0, 166, 205, 0, 0]])
-    sums = [fastaug.rotate(a, 30, reshape=False, cval=0.5, order=o, mode="grid-constant").sum()
-            for o in range(6)]
-    np.testing.assert_allclose(sums, [260, 255.651325704, 265.550144758, 266.585805456,
-                                      267.109949978, 267.324214923], rtol=1e-10)
+        [
+            [0, 0, 35, 74, 0],
+            [8, 42, 83, 119, 0],
+            [51, 89, 120, 151, 189],
+            [0, 121, 157, 198, 232],
+            [0, 166, 205, 0, 0],
+        ],
+    )
+    sums = [
+        fastaug.rotate(a, 30, reshape=False, cval=0.5, order=o, mode="grid-constant").sum()
+        for o in range(6)
+    ]
+    np.testing.assert_allclose(
+        sums,
+        [260, 255.651325704, 265.550144758, 266.585805456, 267.109949978, 267.324214923],
+        rtol=1e-10,
+    )
 
 
 def test_reflect_prefilter_is_the_fixed_one():
@@ -171,18 +209,26 @@ def test_reflect_prefilter_is_the_fixed_one():
     line = np.zeros((5, 1))
     line[2] = 1
     spline.spline_filter_lines(line, np.zeros(1, np.int64), 1, 5, 5, spline.INIT_REFLECT)
-    np.testing.assert_allclose(line[:, 0], [0.321519, -1.197468, 2.751899, -1.197468, 0.321519],
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        line[:, 0], [0.321519, -1.197468, 2.751899, -1.197468, 0.321519], atol=1e-6
+    )
     np.testing.assert_allclose(line[:, 0], line[::-1, 0], rtol=1e-12)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(h=st.integers(1, 12), w=st.integers(1, 12), angle=st.floats(-720, 720),
-       order=st.integers(0, 5), mode=st.sampled_from(MODES), reshape=st.booleans(),
-       seed=st.integers(0, 2**16))
+@given(
+    h=st.integers(1, 12),
+    w=st.integers(1, 12),
+    angle=st.floats(-720, 720),
+    order=st.integers(0, 5),
+    mode=st.sampled_from(MODES),
+    reshape=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_property_random_shapes_and_angles(h, w, angle, order, mode, reshape, seed):
     assume(not scipy_reflect_is_buggy(mode, order, (h, w)))
     data = np.random.default_rng(seed).random((h, w)) * 100
     expected = ndimage.rotate(data, angle, order=order, mode=mode, reshape=reshape)
-    assert_matches_scipy(fastaug.rotate(data, angle, order=order, mode=mode, reshape=reshape),
-                         expected, order, 100)
+    assert_matches_scipy(
+        fastaug.rotate(data, angle, order=order, mode=mode, reshape=reshape), expected, order, 100
+    )

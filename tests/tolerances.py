@@ -11,6 +11,7 @@ same sign on zeros. (Earlier bounds of 1e-12 relative for float64 and 1 ulp for 
 never needed; they are gone so that the claim and the tests say the same.) The reference is
 SciPy >= 1.16 on x86-64, with the correct reflect prefilter of SciPy 1.18 (see conftest).
 """
+
 import numpy as np
 
 
@@ -26,8 +27,10 @@ def assert_matches_scipy(actual, expected, order=None, data_range=None, context=
     same = actual == expected
     if expected.dtype.kind == "f":
         same = (same & (np.signbit(actual) == np.signbit(expected))) | (
-            np.isnan(actual) & np.isnan(expected))
+            np.isnan(actual) & np.isnan(expected)
+        )
     mismatch = np.flatnonzero(~same)
     assert mismatch.size == 0, (
         f"{context}: {mismatch.size} values differ (bit-exact required); first at flat "
-        f"index {mismatch[0]}: {actual.flat[mismatch[0]]!r} vs {expected.flat[mismatch[0]]!r}")
+        f"index {mismatch[0]}: {actual.flat[mismatch[0]]!r} vs {expected.flat[mismatch[0]]!r}"
+    )
