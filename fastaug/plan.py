@@ -7,6 +7,7 @@ number of images through the batch kernel.
 """
 
 import functools
+import math
 import os
 import threading
 import typing
@@ -238,9 +239,25 @@ def _rebuild_plan(shape, angle, reshape, order, mode, cval, prefilter):
     )
 
 
-@functools.lru_cache(maxsize=64)
 def cached_plan(shape, angle, reshape, order, mode, cval, prefilter):
-    """Plans are pure functions of their parameters, so they are shared (small LRU)."""
+    """Plans are pure functions of their parameters, so they are shared (small LRU). The
+    signs of ``angle`` and ``cval`` are part of the key: ``-0.0 == 0.0``, but a -0.0 cval
+    fills SciPy's output with -0.0."""
+    return _cached_plan(
+        shape,
+        angle,
+        math.copysign(1.0, angle),
+        reshape,
+        order,
+        mode,
+        cval,
+        math.copysign(1.0, cval),
+        prefilter,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_plan(shape, angle, _angle_sign, reshape, order, mode, cval, _cval_sign, prefilter):
     return RotationPlan(
         shape, angle, reshape=reshape, order=order, mode=mode, cval=cval, prefilter=prefilter
     )
