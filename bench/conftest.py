@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 import scipy
 
+import fastaug
+
 # The grid: (order, mode, dtype) cases of the rotation group.
 ORDERS = (0, 1, 3)
 MODES = ("nearest", "constant", "reflect")
@@ -56,7 +58,7 @@ def pytest_benchmark_update_machine_info(config, machine_info):
         numba=numba.__version__,
         numpy=np.__version__,
         scipy=scipy.__version__,
-        numba_threads=numba.get_num_threads(),
+        fastaug_threads=fastaug.get_num_threads(),
         git_commit=git_commit(),
     )
 
@@ -84,7 +86,7 @@ def seeded_images():
 def record(benchmark, name=None):
     """Keep this benchmark's median for the ratio checks at the end of its module."""
     MEDIANS[name or benchmark.name] = benchmark.stats.stats.median
-    benchmark.extra_info["threads"] = numba.get_num_threads()
+    benchmark.extra_info["threads"] = fastaug.get_num_threads()
 
 
 def ratio(slow, fast):

@@ -259,7 +259,7 @@ Regenerate: `pytest bench --benchmark-only --benchmark-json=bench/results/latest
 then this command.
 
 Machine: {machine.get("cpu_model", machine.get("cpu", {}).get("brand_raw", "?"))},
-{machine.get("numba_threads", "?")} Numba threads; Python {machine.get("python_version")},
+{machine.get("fastaug_threads", "?")} fastaug threads; Python {machine.get("python_version")},
 NumPy {machine.get("numpy")}, SciPy {machine.get("scipy")}, Numba {machine.get("numba")};
 commit {machine.get("git_commit", commit.get("id", "?"))[:12]}, run {data.get("datetime", "?")}.
 

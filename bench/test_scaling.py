@@ -1,12 +1,12 @@
 """Scaling: time against N (must be linear) and threads 1 versus 2, order 3 'nearest'
 float32, +-15 degrees."""
 
-import numba
 import numpy as np
 import pytest
 
 import fastaug
 from bench.conftest import ANGLES, MEDIANS, SCALING_SIZES, record
+from fastaug._parallel import MAX_THREADS
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +50,11 @@ def test_linear_in_n():
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_threads(benchmark, images, threads):
-    if threads > numba.config.NUMBA_NUM_THREADS:
-        pytest.skip(f"only {numba.config.NUMBA_NUM_THREADS} CPUs")
+    if threads > MAX_THREADS:
+        pytest.skip(f"only {MAX_THREADS} CPUs")
     x = images[:60000]
-    before = numba.get_num_threads()
-    numba.set_num_threads(threads)
+    before = fastaug.get_num_threads()
+    fastaug.set_num_threads(threads)
     try:
         fastaug.augment(x[:64], angles=ANGLES, include_original=False)
         benchmark.group = "threads"
@@ -68,7 +68,7 @@ def test_threads(benchmark, images, threads):
         benchmark.extra_info.update(case="threads", threads=threads)
         record(benchmark, f"threads-{threads}")
     finally:
-        numba.set_num_threads(before)
+        fastaug.set_num_threads(before)
 
 
 def test_two_threads_speedup():

@@ -103,6 +103,12 @@ def finite_angles(angles, name="angles"):
     return arr
 
 
+def with_sign(value):
+    """``(value, its sign)``: a cache-key part that tells -0.0 from 0.0, which compare equal
+    although SciPy's results may differ in the sign of zeros."""
+    return value, math.copysign(1.0, value)
+
+
 def real_scalar(value, name):
     """A real number (``cval``)."""
     if isinstance(value, (str, bytes)) or np.ndim(value) != 0:

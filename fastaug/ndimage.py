@@ -1,7 +1,5 @@
 """SciPy-signature functions: validate, choose a plan, run the kernel."""
 
-import math
-
 import numpy as np
 
 from . import _validation as v
@@ -142,14 +140,12 @@ def _single_call_key(input, angle, axes, reshape, output, order, mode, cval, pre
     return (
         input.shape,
         input.dtype,
-        angle,
-        math.copysign(1.0, angle),
+        *v.with_sign(angle),
         axes,
         reshape,
         order,
         mode,
-        cval,
-        math.copysign(1.0, cval),
+        *v.with_sign(cval),
         prefilter,
     )
 

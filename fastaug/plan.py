@@ -7,7 +7,6 @@ number of images through the batch kernel.
 """
 
 import functools
-import math
 import os
 import threading
 import typing
@@ -244,15 +243,7 @@ def cached_plan(shape, angle, reshape, order, mode, cval, prefilter):
     signs of ``angle`` and ``cval`` are part of the key: ``-0.0 == 0.0``, but a -0.0 cval
     fills SciPy's output with -0.0."""
     return _cached_plan(
-        shape,
-        angle,
-        math.copysign(1.0, angle),
-        reshape,
-        order,
-        mode,
-        cval,
-        math.copysign(1.0, cval),
-        prefilter,
+        shape, *v.with_sign(angle), reshape, order, mode, *v.with_sign(cval), prefilter
     )
 
 
@@ -437,14 +428,20 @@ def resample_tiles(batch, dest, setup, gather):
 
     load, store = rotate_kernels.tile_load, rotate_kernels.tile_store
 
+    # Without pre-pad or prefilter a loaded tile is ready: its cval row is set once here
+    # (loads never write it), saving a kernel call per tile where tiles are cheapest.
+    prepare = setup.npad > 0 or setup.prefilter_init >= 0
+
     def worker(claim):
         c = np.empty((setup.rows * setup.cols + 1, tile))
+        c[-1] = setup.cval
         values = np.empty((dest.shape[2], tile))
         while (t := claim()) is not None:
             b0 = t * tile
             lanes = min(tile, n - b0)
             load(batch, b0, lanes, setup.npad, c)
-            _prepare_tile(c, setup)
+            if prepare:
+                _prepare_tile(c, setup)
             for a in range(dest.shape[1]):
                 gather(c, b0, lanes, a, values)
                 store(values, dest, b0, a, lanes, *cast)
@@ -476,6 +473,7 @@ class SingleImageCall:
         if setup.prefilter_init >= 0:
             y, x = np.divmod(taps, cols)
             taps = np.where(taps == rows * cols, taps, x * rows + y).astype(np.int32)
+            taps.flags.writeable = False  # as the plan's: the gather compiles for one type
         self.taps = taps
         self.out_shape = plan.out_shape
         self.out_dtype = out_dtype

@@ -41,8 +41,11 @@ from .boundary import (
 )
 from .spline import spline_weights
 
-#: Images per tile: 64 float64 lanes keep a 52x52 padded tile (1.4 MB) inside L2.
-TILE = 64
+#: Images per tile. Each tile costs a few Python-level kernel calls (fastaug._parallel), so
+#: wider tiles pay them less often: full MNIST, +-15 degrees, 2 threads, order 3 took
+#: 146-153 ms at 128 lanes against 171-174 ms at 64 (orders 0 and 1 within noise), although
+#: a 52x52 padded order-3 tile (2.8 MB) no longer fits in L2.
+TILE = 128
 
 # How a double is stored into the output element type (SciPy's CASE_INTERP_OUT*).
 CAST_FLOAT = 0
