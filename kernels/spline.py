@@ -185,36 +185,6 @@ def _anticausal_init(c, first, step, n, z, init, lanes):
 
 
 @jit
-def _filter_line(c, first, step, n, poles, gain, init, lanes, save):
-    """Filter one line (``n`` rows spaced ``step`` apart, from ``first``) of a tile in place."""
-    for k in range(n):
-        r = first + k * step
-        for b in range(lanes):
-            c[r, b] *= gain
-    for z in poles:
-        _causal_init(c, first, step, n, z, init, lanes, save)
-        for k in range(1, n):
-            r = first + k * step
-            p = r - step
-            for b in range(lanes):
-                c[r, b] += z * c[p, b]
-        _anticausal_init(c, first, step, n, z, init, lanes)
-        for k in range(n - 2, -1, -1):
-            r = first + k * step
-            q = r + step
-            for b in range(lanes):
-                c[r, b] = z * (c[q, b] - c[r, b])
-
-
-@jit
-def _gain(poles):
-    gain = 1.0
-    for z in poles:
-        gain *= (1.0 - z) * (1.0 - 1.0 / z)
-    return gain
-
-
-@jit
 def spline_filter_lines(c, firsts, step, n, order, init):
     """Prefilter lines of a tile in place: for each ``first`` in ``firsts``, the ``n`` rows
     ``c[first + k * step]``, ``k < n``, all lanes (columns of ``c``) side by side.
@@ -229,7 +199,28 @@ def spline_filter_lines(c, firsts, step, n, order, init):
     if n <= 1:
         return
     poles = spline_poles(order)
-    gain = _gain(poles)
-    save = np.empty(c.shape[1])
+    gain = 1.0
+    for z in poles:
+        gain *= (1.0 - z) * (1.0 - 1.0 / z)
+    lanes = c.shape[1]
+    save = np.empty(lanes)
+    # One line at a time, in place (written out here rather than in a per-line helper: each
+    # Numba function compiles on its own and again where it is linked in).
     for first in firsts:
-        _filter_line(c, first, step, n, poles, gain, init, c.shape[1], save)
+        for k in range(n):
+            r = first + k * step
+            for b in range(lanes):
+                c[r, b] *= gain
+        for z in poles:
+            _causal_init(c, first, step, n, z, init, lanes, save)
+            for k in range(1, n):
+                r = first + k * step
+                p = r - step
+                for b in range(lanes):
+                    c[r, b] += z * c[p, b]
+            _anticausal_init(c, first, step, n, z, init, lanes)
+            for k in range(n - 2, -1, -1):
+                r = first + k * step
+                q = r + step
+                for b in range(lanes):
+                    c[r, b] = z * (c[q, b] - c[r, b])
