@@ -241,7 +241,7 @@ def augment_dataset(
         angle_col = np.repeat(np.asarray(per_copy, np.float32), n)
     columns = dict(labels=labels[source_index], source_index=source_index, angle=angle_col)
     # All of the above runs while the kernels load (hashing and filling release the GIL).
-    kernels.join()  # never two parallel kernel launches at once (Numba's workqueue aborts)
+    kernels.join()  # loaded (or compiled, once per machine) before the first chunk
     images = io.StreamedArray(
         (n * copies,) + raw.shape[1:],
         np.dtype(dtype),
