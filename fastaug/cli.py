@@ -408,10 +408,12 @@ def cmd_experiment(args):
         command=command,
         progress=lambda k, n: print(f"seed {k}/{n} done", file=sys.stderr),
     )
+    accuracy = ", ".join(
+        f"{name} {100 * model['accuracy'][0]:.2f} %" for name, model in summary["models"].items()
+    )
     print(
         f"wrote {args.out_dir}/experiment.md (+ 2 PNGs) in {seconds:.1f} s: test accuracy "
-        f"A {100 * summary['acc_a'][0]:.2f} %, B {100 * summary['acc_b'][0]:.2f} % over "
-        f"{summary['seeds']} seeds"
+        f"{accuracy} over {summary['seeds']} seeds"
     )
     return 0
 

@@ -5,7 +5,9 @@ Parameters live in one flat buffer (float32 or float64): layer ``l`` holds ``W``
 same layout, so an SGD update is one pass over the buffer. Matrix products go through
 ``np.dot`` (BLAS); everything else is fused loops without temporaries.
 
-The loss is the source's ``-sum(t * log(y + 1e-7)) / batch`` with one-hot ``t``.
+The loss is the source's ``-sum(t * log(y + 1e-7)) / batch`` with one-hot ``t``. The
+gradient applied is the source's ``y - t`` (``SoftmaxCrossEntropy.backward``: a sum over the
+batch, not the mean the loss reports) or, with ``mean``, the textbook ``(y - t) / batch``.
 """
 
 import math
@@ -64,11 +66,12 @@ def _softmax_rows(z):
 
 
 @jit
-def _loss_grad_tail(params, offsets, sizes, x, z_first, t, grads, first_weight_grad, d_first):
+def _loss_grad_tail(params, offsets, sizes, x, z_first, t, mean, grads, first_weight_grad, d_first):
     """Loss and gradients, given the first layer's ``x @ W1`` (``z_first``, overwritten).
 
     Writes every gradient into ``grads`` except W1's when ``first_weight_grad`` is False, and
-    the gradient with respect to the first layer's pre-activation into ``d_first``.
+    the gradient with respect to the first layer's pre-activation into ``d_first``. ``mean``:
+    the gradient of the batch mean (the loss reported), else of the sum (the source's).
     """
     n_layers = len(sizes) - 1
     batch = x.shape[0]
@@ -91,11 +94,11 @@ def _loss_grad_tail(params, offsets, sizes, x, z_first, t, grads, first_weight_g
         for c in range(y.shape[1]):
             loss += t[r, c] * math.log(y[r, c] + 1e-7)
     loss = -loss / batch
-    # d loss / d logits = (y - t) / batch
+    # d loss / d logits: the source's y - t, or the textbook (y - t) / batch
     d = np.empty_like(y)
     for r in range(batch):
         for c in range(y.shape[1]):
-            d[r, c] = (y[r, c] - t[r, c]) / batch
+            d[r, c] = (y[r, c] - t[r, c]) / batch if mean else y[r, c] - t[r, c]
     for layer in range(n_layers - 1, -1, -1):
         w, _ = _weights(params, offsets, sizes, layer)
         gw, gb = _weights(grads, offsets, sizes, layer)
@@ -114,30 +117,34 @@ def _loss_grad_tail(params, offsets, sizes, x, z_first, t, grads, first_weight_g
                     if h_prev[r, c] <= 0:  # ReLU: no gradient where the unit was off
                         dh[r, c] = 0.0
             d = dh
-    d_first[:, :] = d
+    for r in range(batch):
+        for c in range(d.shape[1]):
+            d_first[r, c] = d[r, c]
     return loss
 
 
 @jit
-def mlp_loss_grad(params, offsets, sizes, x, t, grads):
+def mlp_loss_grad(params, offsets, sizes, x, t, mean, grads):
     """Cross-entropy loss of the batch; its gradient w.r.t. ``params`` goes into ``grads``."""
     w_first, _ = _weights(params, offsets, sizes, 0)
     d_first = np.empty((x.shape[0], sizes[1]), params.dtype)
-    return _loss_grad_tail(params, offsets, sizes, x, np.dot(x, w_first), t, grads, True, d_first)
+    return _loss_grad_tail(
+        params, offsets, sizes, x, np.dot(x, w_first), t, mean, grads, True, d_first
+    )
 
 
 @jit
-def mlp_sgd_steps(params, offsets, sizes, x, t, lr, losses, grads):
+def mlp_sgd_steps(params, offsets, sizes, x, t, mean, lr, losses, grads):
     """``len(losses)`` full-batch SGD steps on ``(x, t)``; ``losses[k]`` is the loss before
     step ``k``'s update (as the source loop records it)."""
     for step in range(losses.shape[0]):
-        losses[step] = mlp_loss_grad(params, offsets, sizes, x, t, grads)
+        losses[step] = mlp_loss_grad(params, offsets, sizes, x, t, mean, grads)
         for i in range(params.shape[0]):
             params[i] -= lr * grads[i]
 
 
 @jit
-def mlp_sgd_steps_fixed_batch(params, offsets, sizes, x, t, lr, losses, grads):
+def mlp_sgd_steps_fixed_batch(params, offsets, sizes, x, t, mean, lr, losses, grads):
     """The same steps as :func:`mlp_sgd_steps`, for a batch much smaller than the input.
 
     Every update of W1 is ``-lr * x.T @ d`` for the fixed ``x``, so ``x @ W1`` moves by
@@ -154,7 +161,7 @@ def mlp_sgd_steps_fixed_batch(params, offsets, sizes, x, t, lr, losses, grads):
     rest = offsets[0] + sizes[0] * width  # b1 onward: updated every step as usual
     for step in range(losses.shape[0]):
         losses[step] = _loss_grad_tail(
-            params, offsets, sizes, x, carried.copy(), t, grads, False, d_first
+            params, offsets, sizes, x, carried.copy(), t, mean, grads, False, d_first
         )
         for i in range(rest, params.shape[0]):
             params[i] -= lr * grads[i]
@@ -170,7 +177,7 @@ def mlp_sgd_steps_fixed_batch(params, offsets, sizes, x, t, lr, losses, grads):
 
 
 @jit
-def mlp_sgd_epoch(params, offsets, sizes, x, t, order, batch_size, lr, losses, grads):
+def mlp_sgd_epoch(params, offsets, sizes, x, t, mean, order, batch_size, lr, losses, grads):
     """One epoch of mini-batch SGD: batches of ``batch_size`` rows taken in ``order``;
     ``losses[k]`` is batch ``k``'s loss before its update."""
     n = order.shape[0]
@@ -179,8 +186,10 @@ def mlp_sgd_epoch(params, offsets, sizes, x, t, order, batch_size, lr, losses, g
         xb = np.empty((rows.shape[0], x.shape[1]), x.dtype)
         tb = np.empty((rows.shape[0], t.shape[1]), t.dtype)
         for r in range(rows.shape[0]):
-            xb[r] = x[rows[r]]
-            tb[r] = t[rows[r]]
-        losses[k] = mlp_loss_grad(params, offsets, sizes, xb, tb, grads)
+            for c in range(x.shape[1]):
+                xb[r, c] = x[rows[r], c]
+            for c in range(t.shape[1]):
+                tb[r, c] = t[rows[r], c]
+        losses[k] = mlp_loss_grad(params, offsets, sizes, xb, tb, mean, grads)
         for i in range(params.shape[0]):
             params[i] -= lr * grads[i]

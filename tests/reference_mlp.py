@@ -1,4 +1,6 @@
-"""The source script's network in plain NumPy (the textbook layer classes), as a reference."""
+"""References for fastaug.mlp: the source script's own classes (``gradient="sum"``), verbatim
+from ../shared/docs/source_script.md, and the textbook's layer classes with
+``SoftmaxWithLoss`` (``gradient="mean"``)."""
 
 from collections import OrderedDict
 
@@ -92,4 +94,112 @@ class MultiLayerNet:
             for key in self.params:
                 self.params[key] -= lr * grads[key]
             losses.append(self.last_layer.loss)
+        return losses
+
+
+# ---------------------------------------------------------------- the source's own classes
+# As published (shared/docs/source_script.md); only the training loop is wrapped in train().
+
+
+class ReLU:
+    def __init__(self):
+        self.mask = None
+
+    def forward(self, x):
+        self.mask = x <= 0
+        out = np.maximum(0, x)
+        return out
+
+    def backward(self, dout):
+        dout[self.mask] = 0
+        dx = dout
+        return dx
+
+
+class SourceAffine:
+    def __init__(self, W, b):
+        self.W = W
+        self.b = b
+        self.x = None
+        self.dW = None
+        self.db = None
+
+    def forward(self, x):
+        self.x = x
+        out = np.dot(x, self.W) + self.b
+        return out
+
+    def backward(self, dout):
+        self.dW = np.dot(self.x.T, dout)
+        self.db = np.sum(dout, axis=0)
+        dx = np.dot(dout, self.W.T)
+        return dx
+
+
+class SoftmaxCrossEntropy:
+    def __init__(self):
+        self.output = None
+        self.grad_input = None
+
+    def forward(self, logits):
+        exp_values = np.exp(logits - np.max(logits, axis=1, keepdims=True))
+        self.output = exp_values / np.sum(exp_values, axis=1, keepdims=True)
+        return self.output
+
+    def backward(self, y_true):
+        self.grad_input = self.output - y_true  # NOT divided by the batch size
+        return self.grad_input
+
+
+def source_cross_entropy_error(y, t):
+    delta = 1e-7
+    return -np.sum(t * np.log(y + delta)) / y.shape[0]
+
+
+class NeuralNetwork:
+    def __init__(self, input_size, hidden_size, output_size, weight_init_std=0.01):
+        self.params = {}
+        self.params["W1"] = weight_init_std * np.random.randn(input_size, hidden_size)
+        self.params["b1"] = np.zeros(hidden_size)
+        self.params["W2"] = weight_init_std * np.random.randn(hidden_size, hidden_size)
+        self.params["b2"] = np.zeros(hidden_size)
+        self.params["W3"] = weight_init_std * np.random.randn(hidden_size, output_size)
+        self.params["b3"] = np.zeros(output_size)
+        self.layers = [
+            SourceAffine(self.params["W1"], self.params["b1"]),
+            ReLU(),
+            SourceAffine(self.params["W2"], self.params["b2"]),
+            ReLU(),
+            SourceAffine(self.params["W3"], self.params["b3"]),
+        ]
+        self.loss_layer = SoftmaxCrossEntropy()
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def compute_loss(self, x, y_true):
+        logits = self.forward(x)
+        loss = source_cross_entropy_error(self.loss_layer.forward(logits), y_true)
+        return loss
+
+    def backward(self, y_true):
+        dout = self.loss_layer.backward(y_true)
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+
+    def update(self, lr):
+        for layer in self.layers:
+            if isinstance(layer, SourceAffine):
+                layer.W -= lr * layer.dW
+                layer.b -= lr * layer.db
+
+    def train(self, x, t, steps, lr):
+        """The source's loop: loss, backward, update; the loss recorded before the update."""
+        losses = []
+        for _ in range(steps):
+            losses.append(self.compute_loss(x, t))
+            self.backward(t)
+            self.update(lr)
         return losses
