@@ -24,10 +24,15 @@ _KERNEL_PACKAGE = "fastaug.kernels"
 _FRAMES = "|/-\\"
 
 
-def _is_ours(data):
+def _compiled_function(data):
+    """The Python function a ``numba:compile`` event compiles, and its module (or None, "")."""
     dispatcher = data.get("dispatcher") if isinstance(data, dict) else None
-    module = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
-    return module.startswith(_KERNEL_PACKAGE)
+    func = getattr(dispatcher, "py_func", None)
+    return func, (getattr(func, "__module__", "") or "")
+
+
+def _is_ours(data):
+    return _compiled_function(data)[1].startswith(_KERNEL_PACKAGE)
 
 
 class _Notice(event.Listener):
@@ -145,11 +150,9 @@ class CompileTimes(event.Listener):
 
 
 def _name(data):
-    dispatcher = data.get("dispatcher") if isinstance(data, dict) else None
-    func = getattr(dispatcher, "py_func", None)
+    func, module = _compiled_function(data)
     if func is None:
         return "?"
-    module = func.__module__ or ""
     if module.startswith(_KERNEL_PACKAGE):
         return f"{module[len('fastaug.') :]}.{func.__qualname__}"
     return f"numba: {func.__qualname__.split('.<locals>')[0]}"

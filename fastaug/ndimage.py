@@ -1,14 +1,18 @@
 """SciPy-signature functions: validate, choose a plan, run the kernel."""
 
+import threading
+
 import numpy as np
 
 from . import _validation as v
-from .plan import apply_plans, cached_plan, single_image_call
+from .plan import KEEP_BUFFERS_PIXELS, apply_plans, cached_plan, single_image_call
 
-#: Single-image calls seen before, by their arguments: a drop-in used one image at a time in
-#: a loop repeats the same arguments, and then pays for no validation or set-up again.
+#: Small single-image calls seen before, by their arguments: a drop-in used one image at a
+#: time in a loop repeats the same arguments, and then pays for no validation or set-up
+#: again. The oldest entry makes room for a new one.
 _SINGLE_CALLS = {}
-_SINGLE_CALLS_MAX = 256
+_SINGLE_CALLS_MAX = 64
+_SINGLE_CALLS_ADDING = threading.Lock()  # eviction iterates the dict
 
 _SHARED_DOC = """
     order : int, optional
@@ -109,8 +113,12 @@ def rotate(
         apply_plans(plans[1:], arr.imag, out.imag, axes)
     else:
         apply_plans(plans[:1], arr, out, axes)
-        if key is not None and len(_SINGLE_CALLS) < _SINGLE_CALLS_MAX:
-            _SINGLE_CALLS[key] = single_image_call(plans[0], arr.dtype, out.dtype)
+        if key is not None:
+            call = single_image_call(plans[0], arr.dtype, out.dtype)
+            with _SINGLE_CALLS_ADDING:
+                if len(_SINGLE_CALLS) >= _SINGLE_CALLS_MAX:
+                    del _SINGLE_CALLS[next(iter(_SINGLE_CALLS))]
+                _SINGLE_CALLS[key] = call
     return out
 
 
@@ -124,6 +132,7 @@ def _single_call_key(input, angle, axes, reshape, output, order, mode, cval, pre
     if (
         type(input) is not np.ndarray
         or input.ndim != 2
+        or input.size > KEEP_BUFFERS_PIXELS
         or output is not None
         or not input.flags.c_contiguous
         or not input.dtype.isnative

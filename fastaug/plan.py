@@ -451,6 +451,9 @@ def resample_tiles(batch, dest, setup, gather):
 
 #: The one line start of a whole plane filtered at once (its lines are the lanes).
 _WHOLE_PLANE = np.zeros(1, np.int64)
+#: Padded planes up to this many pixels keep their single-image buffers between calls (and
+#: :func:`fastaug.rotate` its set-up for repeated arguments): 128 x 128, about 0.4 MB a call.
+KEEP_BUFFERS_PIXELS = 1 << 14
 
 
 class SingleImageCall:
@@ -481,51 +484,51 @@ class SingleImageCall:
         self._local = threading.local()
 
     def _kernel_arguments(self):
-        """This thread's buffers, inside the kernels' argument tuples (built once: a call
-        then spends its time in the kernels, not in Python)."""
+        """Buffers inside the kernels' argument tuples. Kept per thread for images up to
+        :data:`KEEP_BUFFERS_PIXELS` (a call then spends its time in the kernels, not in
+        Python); made anew for larger ones, so cached calls never hold large arrays."""
         arguments = getattr(self._local, "arguments", None)
-        if arguments is None:
-            s, plan = self.setup, self.plan
-            rows, cols = s.rows, s.cols
-            c = np.empty((rows * cols + 1, 1))
-            turned = np.empty((rows * cols + 1, 1))
-            turned[rows * cols] = s.cval  # the cval row; the transpose leaves it
-            plane = c[: rows * cols].reshape(rows, cols)
-            across = turned[: rows * cols].reshape(cols, rows)
-            values = np.empty((self.taps.shape[0], 1))
-            prefilter = s.prefilter_init >= 0
-            arguments = self._local.arguments = (
-                c,
-                (1,) + s[:2],
-                s.npad,
-                (c, s.height, s.width, s.npad, s.pad_edge, s.pad_value, s.cval, True),
-                (plane, _WHOLE_PLANE, 1, rows, s.order, s.prefilter_init) if prefilter else None,
+        if arguments is not None:
+            return arguments
+        s, plan = self.setup, self.plan
+        rows, cols = s.rows, s.cols
+        loaded = np.empty((rows * cols + 1, 1))
+        loaded[rows * cols] = s.cval  # the cval row: loads never write it
+        values = np.empty((self.taps.shape[0], 1))
+        gathered, prefilter = loaded, None
+        if s.prefilter_init >= 0:
+            gathered = np.empty((rows * cols + 1, 1))  # the turned plane
+            gathered[rows * cols] = s.cval  # the transpose leaves it too
+            plane = loaded[: rows * cols].reshape(rows, cols)
+            across = gathered[: rows * cols].reshape(cols, rows)
+            prefilter = (
+                (loaded, s.height, s.width, s.npad, s.pad_edge, s.pad_value, s.cval, True),
+                (plane, _WHOLE_PLANE, 1, rows, s.order, s.prefilter_init),
                 (plane, across),
                 (across, _WHOLE_PLANE, 1, cols, s.order, s.prefilter_init),
-                (
-                    turned if prefilter else c,
-                    self.taps,
-                    plan.wy,
-                    plan.wx,
-                    plan.outside,
-                    s.order,
-                    s.cval,
-                    values,
-                ),
-                values,
-                (1, 1, values.shape[0]),
             )
+        arguments = (
+            loaded,
+            (1,) + s[:2],
+            s.npad,
+            prefilter,
+            (gathered, self.taps, plan.wy, plan.wx, plan.outside, s.order, s.cval, values),
+            values,
+            (1, 1, values.shape[0]),
+        )
+        if rows * cols <= KEEP_BUFFERS_PIXELS:
+            self._local.arguments = arguments
         return arguments
 
     def __call__(self, image, out=None):
         """Rotate ``image`` (C-contiguous, native order, the input dtype) into ``out`` (any
-        array of the output dtype whose ``reshape(1, 1, -1)`` is a view) or a new array."""
-        (c, batch_shape, npad, pad, columns_pass, turn, rows_pass, gather, values, out_pixels) = (
-            self._kernel_arguments()
-        )
-        rotate_kernels.tile_load(image.reshape(batch_shape), 0, 1, npad, c)
-        rotate_kernels.tile_pad(*pad)
-        if columns_pass is not None:
+        array of the output dtype whose ``reshape(1, 1, -1)`` is a view) or a new array.
+        Without a prefilter the loaded plane is ready as it is (no pre-pad either)."""
+        loaded, batch_shape, npad, prefilter, gather, values, out_pixels = self._kernel_arguments()
+        rotate_kernels.tile_load(image.reshape(batch_shape), 0, 1, npad, loaded)
+        if prefilter is not None:
+            pad, columns_pass, turn, rows_pass = prefilter
+            rotate_kernels.tile_pad(*pad)
             spline_kernels.spline_filter_lines(*columns_pass)
             rotate_kernels.plane_transpose(*turn)
             spline_kernels.spline_filter_lines(*rows_pass)

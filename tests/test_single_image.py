@@ -60,8 +60,22 @@ def test_result_is_a_new_array_each_call():
     np.testing.assert_array_equal(first, second)
 
 
-def test_the_cache_is_bounded():
+def test_the_cache_is_bounded_and_keeps_learning():
     img = np.zeros((5, 5))
     for k in range(fast_ndimage._SINGLE_CALLS_MAX + 20):
-        fastaug.rotate(img, float(k))
+        fastaug.rotate(img, 1000.0 + k)
     assert len(fast_ndimage._SINGLE_CALLS) <= fast_ndimage._SINGLE_CALLS_MAX
+    newest = fast_ndimage._single_call_key(
+        img, 1000.0 + k, (1, 0), True, None, 3, "constant", 0.0, True
+    )
+    assert newest in fast_ndimage._SINGLE_CALLS
+
+
+def test_large_images_keep_no_cached_call_or_buffers():
+    from fastaug.plan import KEEP_BUFFERS_PIXELS
+
+    side = int(KEEP_BUFFERS_PIXELS**0.5) + 8
+    img = np.random.default_rng(2).random((side, side))
+    for _ in range(2):
+        assert_matches_scipy(fastaug.rotate(img, 7.5), ndimage.rotate(img, 7.5))
+    assert all(key[0] != img.shape for key in fast_ndimage._SINGLE_CALLS)
