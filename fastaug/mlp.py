@@ -31,25 +31,68 @@ class _Params(dict):
         target[...] = value
 
 
-_blas = None
-
-
-def _blas_single_thread():
+class _SingleThreadBLAS:
     """Small products: BLAS threads inside the step loop only cost (oversubscription).
 
-    One ``ThreadpoolController``, made on first use once the BLAS that Numba's ``np.dot``
-    calls (SciPy's) is loaded: ``threadpool_limits()`` looks through every loaded library
-    each time, 0.3-0.9 ms per step, while the controller's ``limit`` takes about 6 us.
+    ``threadpool_limits()`` looks through every loaded library each time (0.3-0.9 ms a
+    step) and even a ``ThreadpoolController.limit`` costs about 8 us; this reads and sets the
+    thread counts of the BLAS libraries found once (Numba's ``np.dot`` calls SciPy's, loaded
+    first), about 1 us.
     """
-    global _blas
-    if _blas is None:
-        import importlib
 
-        from threadpoolctl import ThreadpoolController
+    _libraries = None
 
-        importlib.import_module("scipy.linalg.cython_blas")
-        _blas = ThreadpoolController()
-    return _blas.limit(limits=1, user_api="blas")
+    def __enter__(self):
+        if _SingleThreadBLAS._libraries is None:
+            import importlib
+
+            from threadpoolctl import ThreadpoolController
+
+            importlib.import_module("scipy.linalg.cython_blas")
+            blas = ThreadpoolController().select(user_api="blas")
+            _SingleThreadBLAS._libraries = tuple(blas.lib_controllers)
+        self._restore = []
+        for library in _SingleThreadBLAS._libraries:
+            threads = library.get_num_threads()
+            if threads != 1:
+                library.set_num_threads(1)
+                self._restore.append((library, threads))
+        return self
+
+    def __exit__(self, *exc):
+        for library, threads in self._restore:
+            library.set_num_threads(threads)
+
+
+_blas_single_thread = _SingleThreadBLAS
+
+
+class _RepeatedBatch:
+    """The batch of the last ``MLP.step``, and W1's held-back update while it repeats."""
+
+    def __init__(self, x, t, inputs, targets):
+        self.given = (x, t)  # the caller's objects: identity is the cheap first test
+        self.seen = (np.array(x), np.array(t))  # ... and these catch in-place changes
+        self.x = inputs.copy()
+        self.targets = targets
+        self.carried = None
+
+    def same(self, x, t):
+        given_x, given_t = self.given
+        seen_x, seen_t = self.seen
+        return (
+            x is given_x
+            and t is given_t
+            and np.array_equal(x, seen_x)
+            and np.array_equal(t, seen_t)
+        )
+
+    def start(self, params, offsets, sizes):
+        w_first, _ = kernels._weights(params, offsets, sizes, 0)
+        self.gram = self.x @ self.x.T
+        self.carried = self.x @ w_first
+        self.lr_d_sum = np.zeros_like(self.carried)
+        self.d_first = np.empty_like(self.carried)
 
 
 class MLP:
@@ -105,18 +148,41 @@ class MLP:
         self.sizes = np.asarray(sizes, np.int64)
         counts = [sizes[i] * sizes[i + 1] + sizes[i + 1] for i in range(len(sizes) - 1)]
         self.offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-        self._flat = np.zeros(sum(counts), self.dtype)
-        self._grads = np.zeros_like(self._flat)
-        self.params = _Params()
+        self._buffer = np.zeros(sum(counts), self.dtype)
+        self._grads = np.zeros_like(self._buffer)
+        self._params = _Params()
+        self._repeated = None  # the batch step() saw last: see step()
         rng = np.random.default_rng(seed) if seed is not None else None
         for i in range(len(sizes) - 1):
-            w, b = kernels._weights(self._flat, self.offsets, self.sizes, i)
+            w, b = kernels._weights(self._buffer, self.offsets, self.sizes, i)
             draw = rng.standard_normal if rng is not None else np.random.randn
             w[...] = weight_init_std * (
                 draw((sizes[i], sizes[i + 1])) if rng is not None else draw(sizes[i], sizes[i + 1])
             )
-            dict.__setitem__(self.params, f"W{i + 1}", w)
-            dict.__setitem__(self.params, f"b{i + 1}", b)
+            dict.__setitem__(self._params, f"W{i + 1}", w)
+            dict.__setitem__(self._params, f"b{i + 1}", b)
+
+    @property
+    def _flat(self):
+        """The parameter buffer, with any update step() held back applied."""
+        repeated = self._repeated
+        if repeated is not None and repeated.carried is not None:
+            with _blas_single_thread():
+                kernels.mlp_apply_carried(
+                    self._buffer, self.offsets, self.sizes, repeated.x, repeated.lr_d_sum
+                )
+            repeated.carried = None
+        return self._buffer
+
+    @property
+    def params(self):
+        """``{"W1": ..., "b1": ..., ...}``: views of the weights (up to date when read here)."""
+        self._flat  # noqa: B018  (applies what step() held back)
+        return self._params
+
+    def __reduce__(self):
+        # Rebuilt from the buffer: params are views of it, and the held-back update applied.
+        return _rebuild, (tuple(self.sizes.tolist()), self.dtype, self.gradient_mode, self._flat)
 
     def __repr__(self):
         return (
@@ -126,15 +192,7 @@ class MLP:
 
     def copy(self):
         """An independent network with the same weights."""
-        clone = MLP(
-            tuple(self.sizes.tolist()),
-            weight_init_std=0.0,
-            seed=0,
-            dtype=self.dtype,
-            gradient=self.gradient_mode,
-        )
-        clone._flat[...] = self._flat
-        return clone
+        return _rebuild(tuple(self.sizes.tolist()), self.dtype, self.gradient_mode, self._flat)
 
     def __deepcopy__(self, memo):
         return self.copy()
@@ -218,8 +276,44 @@ class MLP:
         }
 
     def step(self, x, t, lr):
-        """One SGD step; returns the loss before the update."""
-        return float(self._steps(self._inputs(x), t, self._lr(lr), 1)[0])
+        """One SGD step; returns the loss before the update.
+
+        The source's loop calls this thousands of times on one small batch. When the same
+        array objects come back with the same contents, the inputs are not checked again
+        and W1's update is held back (see ``kernels.mlp.mlp_carried_step``): it is applied
+        as soon as anything reads the weights (``params``, ``forward``, ``save``, ...) or
+        another batch comes. A view such as ``W1 = net.params["W1"]`` kept across steps
+        shows those steps once the network is next read.
+        """
+        lr = self._lr(lr)
+        repeated = self._repeated
+        if repeated is not None and repeated.same(x, t):
+            if repeated.carried is None:
+                repeated.start(self._buffer, self.offsets, self.sizes)
+            with _blas_single_thread():
+                return float(
+                    kernels.mlp_carried_step(
+                        self._buffer,
+                        self.offsets,
+                        self.sizes,
+                        repeated.x,
+                        repeated.targets,
+                        self._mean,
+                        self.dtype.type(lr),
+                        repeated.gram,
+                        repeated.carried,
+                        repeated.lr_d_sum,
+                        repeated.d_first,
+                        self._grads,
+                    )
+                )
+        self._flat  # noqa: B018  (another batch: apply what the last one held back)
+        inputs = self._inputs(x)
+        targets = self._targets(t, len(inputs))
+        # The carried product pays off only while the batch is much smaller than the input.
+        small = len(inputs) < self.sizes[0] and len(self.sizes) > 2
+        self._repeated = _RepeatedBatch(x, t, inputs, targets) if small else None
+        return float(self._steps(inputs, targets, lr, 1)[0])
 
     def _steps(self, x, t, lr, steps):
         losses = np.empty(steps)
@@ -327,3 +421,9 @@ class MLP:
             for key in net.params:
                 net.params[key] = data[key]
         return net
+
+
+def _rebuild(sizes, dtype, gradient, flat):
+    net = MLP(sizes, weight_init_std=0.0, seed=0, dtype=dtype, gradient=gradient)
+    net._buffer[...] = flat
+    return net

@@ -40,7 +40,8 @@ def _warm_mlp(dtype):
     net.fit(x, t, steps=2, lr=0.01)
     net.fit(x, t, epochs=1, batch_size=4, lr=0.01)
     net.step(x, t, 0.01)
-    net.loss(x, t)
+    net.step(x, t, 0.01)  # the same batch again: the held-back path
+    net.loss(x, t)  # ... and applying what it held back
     net.accuracy(x, t)
 
 

@@ -144,36 +144,57 @@ def mlp_sgd_steps(params, offsets, sizes, x, t, mean, lr, losses, grads):
 
 
 @jit
-def mlp_sgd_steps_fixed_batch(params, offsets, sizes, x, t, mean, lr, losses, grads):
-    """The same steps as :func:`mlp_sgd_steps`, for a batch much smaller than the input.
+def mlp_carried_step(
+    params, offsets, sizes, x, t, mean, lr, gram, carried, lr_d_sum, d_first, grads
+):
+    """One full-batch SGD step on a batch much smaller than the input, W1's update held back.
 
     Every update of W1 is ``-lr * x.T @ d`` for the fixed ``x``, so ``x @ W1`` moves by
-    ``-lr * (x @ x.T) @ d``: carry ``P = x @ W1`` through the small Gram matrix instead of
-    re-multiplying the large W1 each step, sum the ``d`` and apply them to W1 once at the
-    end. Same maths; rounding differs from the step-by-step update at the 1e-15 level.
+    ``-lr * (x @ x.T) @ d``: ``carried`` (``x @ W1``) follows through the small ``gram``
+    (``x @ x.T``) instead of re-multiplying the large W1, and ``lr * d`` adds up in
+    ``lr_d_sum`` until :func:`mlp_apply_carried` applies it to W1. Same maths as
+    :func:`mlp_sgd_steps`; rounding differs at the 1e-15 level. Returns the loss before the
+    update.
     """
+    rest = offsets[0] + sizes[0] * sizes[1]  # b1 onward: updated every step as usual
+    loss = _loss_grad_tail(
+        params, offsets, sizes, x, carried.copy(), t, mean, grads, False, d_first
+    )
+    for i in range(rest, params.shape[0]):
+        params[i] -= lr * grads[i]
+    moved = np.dot(gram, d_first)
+    for r in range(carried.shape[0]):
+        for c in range(carried.shape[1]):
+            carried[r, c] -= lr * moved[r, c]
+            lr_d_sum[r, c] += lr * d_first[r, c]
+    return loss
+
+
+@jit
+def mlp_apply_carried(params, offsets, sizes, x, lr_d_sum):
+    """W1 -= x.T @ lr_d_sum: the updates :func:`mlp_carried_step` held back."""
+    w_first, _ = _weights(params, offsets, sizes, 0)
+    total = np.dot(x.T, lr_d_sum)
+    for i in range(w_first.shape[0]):
+        for j in range(w_first.shape[1]):
+            w_first[i, j] -= total[i, j]
+    lr_d_sum[...] = 0.0
+
+
+@jit
+def mlp_sgd_steps_fixed_batch(params, offsets, sizes, x, t, mean, lr, losses, grads):
+    """The same steps as :func:`mlp_sgd_steps`, through :func:`mlp_carried_step`."""
     w_first, _ = _weights(params, offsets, sizes, 0)
     batch, width = x.shape[0], sizes[1]
     gram = np.dot(x, x.T)
     carried = np.dot(x, w_first)
-    d_sum = np.zeros((batch, width), params.dtype)
+    lr_d_sum = np.zeros((batch, width), params.dtype)
     d_first = np.empty((batch, width), params.dtype)
-    rest = offsets[0] + sizes[0] * width  # b1 onward: updated every step as usual
     for step in range(losses.shape[0]):
-        losses[step] = _loss_grad_tail(
-            params, offsets, sizes, x, carried.copy(), t, mean, grads, False, d_first
+        losses[step] = mlp_carried_step(
+            params, offsets, sizes, x, t, mean, lr, gram, carried, lr_d_sum, d_first, grads
         )
-        for i in range(rest, params.shape[0]):
-            params[i] -= lr * grads[i]
-        moved = np.dot(gram, d_first)
-        for r in range(batch):
-            for c in range(width):
-                carried[r, c] -= lr * moved[r, c]
-                d_sum[r, c] += d_first[r, c]
-    total = np.dot(x.T, d_sum)
-    for i in range(w_first.shape[0]):
-        for j in range(width):
-            w_first[i, j] -= lr * total[i, j]
+    mlp_apply_carried(params, offsets, sizes, x, lr_d_sum)
 
 
 @jit

@@ -184,3 +184,77 @@ def test_bad_input(call, message):
     x, t = _batch(4)
     with pytest.raises(ValueError, match=message):
         call(MLP(seed=0), x, t)
+
+
+def _plain_steps(net, batches, lr):
+    """Reference: every step on a fresh copy, so no update is ever held back."""
+    return [net.step(np.array(x), np.array(t), lr) for x, t in batches]
+
+
+def test_repeated_batch_holds_w1_back_and_any_read_applies_it():
+    x, t = _batch(10, seed=11)
+    net, ref = MLP(seed=3), MLP(seed=3)
+    w1_view = net.params["W1"]  # a view kept across the steps
+    losses = [net.step(x, t, 0.01) for _ in range(30)]
+    assert net._repeated is not None and net._repeated.carried is not None  # the fast path ran
+    assert _rel(np.array(losses), np.array(_plain_steps(ref, [(x, t)] * 30, 0.01))) <= 1e-12
+    held = w1_view.copy()
+    for key in ref.params:  # reading through params applies the held-back update
+        assert _rel(net.params[key], ref.params[key]) <= 1e-12, key
+    assert not np.array_equal(held, w1_view)  # ... into the same memory the view shows
+    assert net._repeated.carried is None
+
+
+def _read(net, read, x, t, path):
+    """What a user sees of the weights through one of the network's methods."""
+    if read == "save":
+        net.save(path)
+        return MLP.load(path).forward(x)
+    if read == "copy":
+        return net.copy().forward(x)
+    if read == "fit":
+        net.fit(x, t, steps=1, lr=0.01)
+        return net.forward(x)
+    if read == "gradient":
+        return np.concatenate([g.ravel() for g in net.gradient(x, t).values()])
+    return np.asarray(net.loss(x, t) if read == "loss" else net.forward(x))
+
+
+@pytest.mark.parametrize("read", ["forward", "loss", "gradient", "copy", "save", "fit"])
+def test_every_read_of_the_weights_sees_the_held_back_steps(read, tmp_path):
+    x, t = _batch(10, seed=12)
+    net, ref = MLP(seed=4), MLP(seed=4)
+    for _ in range(5):
+        net.step(x, t, 0.01)
+    _plain_steps(ref, [(x, t)] * 5, 0.01)
+    got = _read(net, read, x, t, tmp_path / "net.npz")
+    assert _rel(got, _read(ref, read, x, t, tmp_path / "ref.npz")) <= 1e-12
+
+
+def test_changed_or_alternating_batches_are_not_mistaken_for_the_same():
+    x, t = _batch(10, seed=13)
+    y, u = _batch(10, seed=14)
+    net, ref = MLP(seed=5), MLP(seed=5)
+    got = [net.step(x, t, 0.01) for _ in range(3)]
+    x[0, :5] = 0.5  # changed in place: same object, new contents
+    t[:] = t[::-1]
+    got += [net.step(x, t, 0.02) for _ in range(3)]
+    got += [net.step(y, u, 0.01), net.step(x, t, 0.01), net.step(x, t, 0.01)]
+    x0 = _batch(10, seed=13)
+    want = _plain_steps(ref, [x0] * 3, 0.01)
+    want += _plain_steps(ref, [(x, t)] * 3, 0.02)
+    want += _plain_steps(ref, [(y, u), (x, t), (x, t)], 0.01)
+    assert _rel(np.array(got), np.array(want)) <= 1e-12
+    for key in ref.params:
+        assert _rel(net.params[key], ref.params[key]) <= 1e-12, key
+
+
+def test_pickle_carries_the_applied_weights():
+    import pickle
+
+    x, t = _batch(10, seed=15)
+    net = MLP(seed=6)
+    for _ in range(4):
+        net.step(x, t, 0.01)
+    clone = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(clone.forward(x), net.forward(x))
