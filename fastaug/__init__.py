@@ -3,7 +3,7 @@
 from ._compiling import compile_notice
 from ._parallel import get_num_threads, set_num_threads
 from ._validation import ArgumentError
-from .functional import augment, augment_data, rotate_each
+from .functional import affine_each, augment, augment_data, rotate_each
 from .ndimage import rotate
 from .plan import RotationPlan
 
@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ArgumentError",
     "RotationPlan",
+    "affine_each",
     "augment",
     "augment_data",
     "compile_notice",

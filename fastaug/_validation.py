@@ -4,47 +4,18 @@ Errors follow SciPy's classes for the same bad input (``rotate`` is a drop-in), 
 argument, what is allowed and what was received.
 """
 
-import functools
 import math
 import numbers
 import warnings
 
 import numpy as np
 
-from .kernels import boundary, spline
-from .kernels import rotate as rotate_kernels
+from .resampling import MODES
 
 
 class ArgumentError(ValueError, RuntimeError):
     """Bad argument. Both a ValueError and a RuntimeError, since SciPy raises either for the
     same kinds of mistake (``order``, ``mode`` and ``output`` give RuntimeError there)."""
-
-
-MODES = {
-    "nearest": boundary.NEAREST,
-    "wrap": boundary.WRAP,
-    "reflect": boundary.REFLECT,
-    "grid-mirror": boundary.REFLECT,
-    "mirror": boundary.MIRROR,
-    "constant": boundary.CONSTANT,
-    "grid-wrap": boundary.GRID_WRAP,
-    "grid-constant": boundary.GRID_CONSTANT,
-}
-
-# Prefilter boundary initialisation used by each mode (SciPy's spline filter mode mapping).
-PREFILTER_INIT = {
-    boundary.NEAREST: spline.INIT_REFLECT,
-    boundary.WRAP: spline.INIT_MIRROR,
-    boundary.REFLECT: spline.INIT_REFLECT,
-    boundary.MIRROR: spline.INIT_MIRROR,
-    boundary.CONSTANT: spline.INIT_MIRROR,
-    boundary.GRID_WRAP: spline.INIT_WRAP,
-    boundary.GRID_CONSTANT: spline.INIT_MIRROR,
-}
-
-#: Width of the pre-padding SciPy adds before prefiltering in these modes.
-PREPAD = 12
-PREPAD_MODES = (boundary.NEAREST, boundary.GRID_CONSTANT)
 
 
 def mode_code(mode):
@@ -216,18 +187,6 @@ def output_array(output, input, shape, complex_output=False):
     return np.zeros(shape, dtype=dtype)
 
 
-@functools.lru_cache(maxsize=32)
-def cast_rule(dtype):
-    """(cast code, low, high) with which the kernels store a double into ``dtype``."""
-    if dtype.kind == "f":
-        return rotate_kernels.CAST_FLOAT, 0.0, 0.0
-    if dtype.kind == "b":
-        return rotate_kernels.CAST_BOOL, 0.0, 0.0
-    info = np.iinfo(dtype)
-    code = rotate_kernels.CAST_UNSIGNED if dtype.kind == "u" else rotate_kernels.CAST_SIGNED
-    return code, float(info.min), float(info.max)
-
-
 def image_batch(images, name="images"):
     """``(N, H, W)`` or ``(N, H, W, C)`` real images."""
     arr = np.asarray(images)
@@ -243,12 +202,82 @@ def choice(value, name, allowed):
     return value
 
 
-def pad_value(cval, dtype):
-    """cval as ``np.pad`` stores it in an array of ``dtype`` (SciPy pre-pads with np.pad)."""
-    # Keyed by the exact bits: -0.0 == 0.0 would otherwise share a cache entry.
-    return _pad_value(float(cval).hex(), dtype)
+def channel_axis(shape, axis):
+    """The channel axis of an image batch: None for ``(N, H, W)``; 1 or 3 for 4-D.
+
+    4-D input without ``axis`` is taken as channels last (``(N, H, W, C)``) only where that
+    is what it looks like: at most 4 channels, and more than 4 rows. Anything else, such as
+    ``(N, 3, 28, 28)`` or ``(N, 3, 3, 3)``, is ambiguous and refused.
+    """
+    ndim = len(shape)
+    if ndim == 3:
+        if axis is not None:
+            raise ValueError(
+                f"channel_axis must be None for images of shape (N, H, W); got {axis!r}"
+            )
+        return None
+    if axis is None:
+        if shape[3] <= 4 < shape[1]:
+            return 3
+        raise ValueError(
+            f"images of shape {shape} have an ambiguous layout: pass channel_axis=-1 for "
+            "(N, H, W, C) or channel_axis=1 for (N, C, H, W)"
+        )
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, numbers.Integral):
+        raise TypeError(f"channel_axis must be an integer or None; got {axis!r}")
+    wrapped = int(axis) + ndim if axis < 0 else int(axis)
+    if wrapped not in (1, 3):
+        raise ValueError(
+            f"channel_axis must be 1 (N, C, H, W) or -1 / 3 (N, H, W, C) for 4-D images; "
+            f"got {axis!r}"
+        )
+    return wrapped
 
 
-@functools.lru_cache(maxsize=64)
-def _pad_value(cval_hex, dtype):
-    return float(np.pad(np.zeros(1, dtype), 1, constant_values=float.fromhex(cval_hex))[0])
+def _finite_array(values, name, what):
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be real numbers ({what}); got {values!r}") from None
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        where = np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape)
+        raise ValueError(f"{name} must be finite; got {arr[where]!r} at index {where}")
+    return arr
+
+
+def affine_matrices(matrices, offsets, n):
+    """SciPy's ``affine_transform`` matrix forms, one per image: ``(N, 2, 2)`` with
+    ``offsets`` ``(N, 2)``, ``(2,)`` or a scalar (default 0); or ``(N, 2, 3)`` / homogeneous
+    ``(N, 3, 3)`` carrying the offset in their last column. Returns float64 ``(N, 2, 2)`` and
+    ``(N, 2)``."""
+    arr = _finite_array(matrices, "matrices", "one matrix per image")
+    if arr.ndim != 3 or arr.shape[0] != n or arr.shape[1:] not in ((2, 2), (2, 3), (3, 3)):
+        raise ValueError(
+            f"matrices must have shape (N, 2, 2), (N, 2, 3) or (N, 3, 3) with N = {n} "
+            f"images; got shape {arr.shape}"
+        )
+    if arr.shape[2] == 3:
+        if offsets is not None:
+            raise ValueError(
+                f"offsets given twice: matrices of shape {arr.shape} carry the offset in "
+                "their last column; pass offsets=None"
+            )
+        if arr.shape[1] == 3:
+            wrong = np.flatnonzero(np.any(arr[:, 2] != (0.0, 0.0, 1.0), axis=1))
+            if wrong.size:
+                raise ValueError(
+                    "matrices: expected homogeneous transformation matrices, but the bottom "
+                    f"row of matrix {int(wrong[0])} is {arr[wrong[0], 2].tolist()}, not "
+                    "[0, 0, 1]"
+                )
+        return np.ascontiguousarray(arr[:, :2, :2]), np.ascontiguousarray(arr[:, :2, 2])
+    if offsets is None:
+        return arr, np.zeros((n, 2))
+    shift = _finite_array(offsets, "offsets", "one (row, column) shift per image")
+    if shift.shape not in ((), (2,), (n, 2)):
+        raise ValueError(
+            f"offsets must have shape (N, 2) with N = {n} images, (2,) or be a scalar; got "
+            f"shape {shift.shape}"
+        )
+    return arr, np.ascontiguousarray(np.broadcast_to(shift, (n, 2)))

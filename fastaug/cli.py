@@ -120,8 +120,8 @@ def finite_float(text):
 
 def build_parser():
     from . import __version__
-    from ._validation import MODES
     from .datasets import DATASETS
+    from .resampling import MODES
 
     parser = argparse.ArgumentParser(
         prog="fastaug",

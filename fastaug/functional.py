@@ -4,35 +4,106 @@ import numpy as np
 
 from . import _validation as v
 from ._degrees import cos_sin_degrees
-from .kernels import boundary
-from .kernels import rotate as rotate_kernels
-from .plan import TileSetup, apply_plans, cached_plan, prepad_width, resample_tiles
+from .plan import apply_plans, cached_plan, resample_each
+from .resampling import Resampling
 
 LAYOUTS = ("interleaved", "blocked")
 
 
-def _planes_first(images):
-    """``(N, H, W)`` or ``(N, H, W, C)`` -> ``(N*C, H, W)`` batch of planes, and C (or 0)."""
-    if images.ndim == 3:
-        return images, 0
-    channels = images.shape[3]
-    return np.moveaxis(images, 3, 1).reshape((-1,) + images.shape[1:3]), channels
+def _plane_axes(channel):
+    """Axes of the image plane in a batch whose channel axis is ``channel`` (None, 1 or 3)."""
+    return (2, 3) if channel == 1 else (1, 2)
 
 
-def rotate_each(images, angles, *, order=3, mode="nearest", cval=0.0, prefilter=True, out=None):
+_EACH_DOC = """order : int
+        Spline order, 0 to 5 (default 3).
+    mode : str
+        SciPy's boundary modes, as in :func:`fastaug.rotate`.
+    cval : float
+        Fill value for 'constant' and 'grid-constant' (default 0.0).
+    prefilter : bool
+        Spline-prefilter the input for orders > 1 (default True), as SciPy.
+    out : array, optional
+        Output array of ``images``' shape (any supported dtype); default: same dtype.
+    channel_axis : int or None
+        Which axis of 4-D ``images`` holds channels: -1 / 3 for ``(N, H, W, C)``, 1 for
+        ``(N, C, H, W)`` (scikit-image's name). Default None: ``(N, H, W)`` images, or
+        channels last where the shape says so plainly (at most 4 channels); an ambiguous
+        4-D shape is an error. Channels share their image's transform."""
+
+
+def affine_each(
+    images,
+    matrices,
+    offsets=None,
+    *,
+    order=3,
+    mode="constant",
+    cval=0.0,
+    prefilter=True,
+    out=None,
+    channel_axis=None,
+):
+    """Apply its own affine transform to each image (shape kept).
+
+    Parameters
+    ----------
+    images : array, shape (N, H, W), (N, H, W, C) or (N, C, H, W)
+        Real images.
+    matrices : array, shape (N, 2, 2), (N, 2, 3) or (N, 3, 3)
+        SciPy's ``affine_transform`` matrices, one per image: each maps an output
+        ``(row, column)`` to the input coordinate it samples (the inverse of the motion).
+        ``(N, 2, 3)`` and homogeneous ``(N, 3, 3)`` carry the offset in the last column.
+    offsets : array, shape (N, 2) or (2,), optional
+        Offsets for ``(N, 2, 2)`` matrices (default 0).
+    {doc}
+
+    Returns
+    -------
+    ndarray
+        ``out[i]`` equals ``scipy.ndimage.affine_transform(images[i], matrices[i],
+        offsets[i], order=order, mode=mode, cval=cval, prefilter=prefilter)`` (per channel).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastaug import affine_each
+    >>> x = np.arange(2 * 4 * 4, dtype=np.float64).reshape(2, 4, 4)
+    >>> shift_one_row = np.array([[1, 0, 1], [0, 1, 0]])  # output (r, c) reads (r + 1, c)
+    >>> affine_each(x, np.stack([np.eye(2, 3), shift_one_row]), order=0)[1, 0].tolist()
+    [20.0, 21.0, 22.0, 23.0]
+    """
+    arr = v.image_batch(images)
+    channel = v.channel_axis(arr.shape, channel_axis)
+    matrices, offsets = v.affine_matrices(matrices, offsets, arr.shape[0])
+    return _resample_each(arr, channel, matrices, offsets, order, mode, cval, prefilter, out)
+
+
+affine_each.__doc__ = affine_each.__doc__.format(doc=_EACH_DOC)
+
+
+def rotate_each(
+    images,
+    angles,
+    *,
+    order=3,
+    mode="nearest",
+    cval=0.0,
+    prefilter=True,
+    out=None,
+    channel_axis=None,
+):
     """Rotate each image by its own angle (shape kept, as ``rotate(..., reshape=False)``).
 
     Parameters
     ----------
-    images : array, shape (N, H, W) or (N, H, W, C)
+    images : array, shape (N, H, W), (N, H, W, C) or (N, C, H, W)
         Real images; channels share their image's angle.
     angles : array, shape (N,)
         Degrees, finite; SciPy's convention (counter-clockwise with row 0 at the top).
-    order, mode, cval, prefilter
-        As in :func:`fastaug.rotate` (default mode ``'nearest'``, as the augmentation
-        libraries use).
-    out : array, optional
-        Output array of ``images``' shape (any supported dtype); default: same dtype.
+    {doc}
+
+    The default mode is ``'nearest'``, as the augmentation libraries use.
 
     Returns
     -------
@@ -48,61 +119,40 @@ def rotate_each(images, angles, *, order=3, mode="nearest", cval=0.0, prefilter=
     (4, 28, 28)
     """
     arr = v.image_batch(images)
+    channel = v.channel_axis(arr.shape, channel_axis)
     angles = v.finite_angles(angles)
     if angles.shape[0] != arr.shape[0]:
         raise ValueError(
             f"angles must have one angle per image: expected {arr.shape[0]}, got {angles.shape[0]}"
         )
+    plane = arr.shape[slice(2, 4) if channel == 1 else slice(1, 3)]
+    matrices, offsets = rotation_matrices(angles, plane)
+    return _resample_each(arr, channel, matrices, offsets, order, mode, cval, prefilter, out)
+
+
+def rotation_matrices(angles, plane):
+    """SciPy's ``rotate(..., reshape=False)`` matrices and offsets for many angles, with the
+    same NumPy arithmetic (a stacked matmul gives the same bits as one ``(2, 2) @ (2,)``
+    per angle)."""
+    c, s = cos_sin_degrees(angles)
+    matrices = np.ascontiguousarray(np.stack([np.stack([c, s], -1), np.stack([-s, c], -1)], -2))
+    center = (np.asarray(plane) - 1) / 2
+    return matrices, np.ascontiguousarray(center - matrices @ center)
+
+
+def _resample_each(arr, channel, matrices, offsets, order, mode, cval, prefilter, out):
+    """Image ``i`` (all its channels) by ``matrices[i]``, ``offsets[i]`` (checked)."""
     order = v.spline_order(order)
     code = v.mode_code(mode)
     cval = v.real_scalar(cval, "cval")
     out = v.output_array(out, arr, arr.shape)
-    planes, channels = _planes_first(v.kernel_ready(arr))
-    planes = np.ascontiguousarray(planes)
-    height, width = planes.shape[1:]
-    if channels:
-        angles = np.repeat(angles, channels)
-    # Matrices and offsets on the host, with the same NumPy arithmetic as scipy's rotate
-    # (a stacked matmul gives the same bits as one (2, 2) @ (2,) per sample).
-    c, s = cos_sin_degrees(angles)
-    matrices = np.ascontiguousarray(np.stack([np.stack([c, s], -1), np.stack([-s, c], -1)], -2))
-    plane = np.asarray((height, width))
-    offsets = np.ascontiguousarray((plane - 1) / 2 - matrices @ ((plane - 1) / 2))
-    npad = prepad_width(order, code, bool(prefilter))
-    init = v.PREFILTER_INIT[code] if prefilter and order > 1 else -1
-    scratch = np.empty((planes.shape[0], 1, height * width), out.dtype.newbyteorder("="))
-    gather = rotate_kernels.tile_gather_each
-
-    def gather_own_angle(c, b0, lanes, a, values):
-        gather(
-            c,
-            lanes,
-            matrices[b0 : b0 + lanes],
-            offsets[b0 : b0 + lanes],
-            height,
-            width,
-            npad,
-            order,
-            code,
-            cval,
-            values,
-        )
-
-    setup = TileSetup.of(
-        (height, width),
-        npad,
-        code == boundary.NEAREST,
-        cval,
-        order,
-        init,
-        planes.dtype,
-        np.ones(height + 2 * npad, np.bool_),
-    )
-    resample_tiles(planes, scratch, setup, gather_own_angle)
-    if channels:
-        out[...] = np.moveaxis(scratch.reshape(-1, channels, height, width), 1, 3)
-    else:
-        out[...] = scratch.reshape(out.shape)
+    axes = _plane_axes(channel)
+    if channel is not None:  # the planes go image by image, channels within an image
+        matrices = np.repeat(matrices, arr.shape[channel], axis=0)
+        offsets = np.repeat(offsets, arr.shape[channel], axis=0)
+    plane = (arr.shape[axes[0]], arr.shape[axes[1]])
+    resampling = Resampling(plane, plane, order, code, cval, prefilter, matrices, offsets)
+    resample_each(arr, axes, resampling, out)
     return out
 
 
@@ -116,12 +166,13 @@ def augment(
     order=3,
     mode="nearest",
     cval=0.0,
+    channel_axis=None,
 ):
     """Grow a dataset with rotated copies: every image, then each of its rotations.
 
     Parameters
     ----------
-    images : array, shape (N, H, W) or (N, H, W, C)
+    images : array, shape (N, H, W), (N, H, W, C) or (N, C, H, W)
         Real images (bool, integer, float32 or float64); the output keeps the dtype.
     labels : array, shape (N,) or (N, K), optional
         Integer or one-hot labels, repeated to follow their images.
@@ -134,6 +185,8 @@ def augment(
         ``'blocked'``: all originals, then all images at ``angles[0]``, then ``angles[1]`` ...
     order, mode, cval
         As in :func:`fastaug.rotate` (``reshape=False``, prefiltered).
+    channel_axis : int or None
+        As in :func:`rotate_each`.
 
     Returns
     -------
@@ -151,6 +204,7 @@ def augment(
     ((30, 28, 28), [0, 0, 0, 1])
     """
     arr = v.image_batch(images)
+    channel = v.channel_axis(arr.shape, channel_axis)
     angle_list = v.finite_angles(np.atleast_1d(angles))
     v.choice(layout, "layout", LAYOUTS)
     order = v.spline_order(order)
@@ -175,6 +229,7 @@ def augment(
         order=order,
         mode=mode,
         cval=cval,
+        channel=channel,
     )
     labels_out = None
     if labels is not None:
@@ -186,9 +241,10 @@ def augment(
     return out, labels_out
 
 
-def augment_into(images, angles, out, *, include_original, layout, order, mode, cval):
+def augment_into(images, angles, out, *, include_original, layout, order, mode, cval, channel):
     """Write the augmented copies of ``images`` into ``out`` (validated arguments): in
-    ``layout`` order, ``len(images) * (len(angles) + include_original)`` samples."""
+    ``layout`` order, ``len(images) * (len(angles) + include_original)`` samples;
+    ``channel``: the channel axis (None, 1 or 3)."""
     n = images.shape[0]
     copies = len(angles) + bool(include_original)
     rest = images.shape[1:]
@@ -202,18 +258,20 @@ def augment_into(images, angles, out, *, include_original, layout, order, mode, 
         first = 1
     if not len(angles) or not n:
         return out
-    rotated = grid[:, first:]
-    plans = [cached_plan(tuple(rest[:2]), float(a), False, order, mode, cval, True) for a in angles]
-    planes, channels = _planes_first(images)
-    height, width = rest[:2]
-    if channels:
-        scratch = np.empty((planes.shape[0], len(plans), height * width), out.dtype)
-        apply_plans(plans, planes, None, (1, 2), out_index=scratch)
-        rotated[...] = np.moveaxis(scratch.reshape(n, channels, len(plans), height, width), 1, 4)
-    else:
-        apply_plans(
-            plans, planes, None, (1, 2), out_index=rotated.reshape(n, len(plans), height * width)
-        )
+    rotated = grid[:, first:]  # (n, angles) + rest
+    axes = _plane_axes(channel)
+    plane = (images.shape[axes[0]], images.shape[axes[1]])
+    plans = [cached_plan(plane, float(a), False, order, mode, cval, True) for a in angles]
+    pixels = plane[0] * plane[1]
+    if channel is None:
+        apply_plans(plans, images, None, axes, out_index=rotated.reshape(n, len(plans), pixels))
+        return out
+    channels = images.shape[channel]
+    scratch = np.empty((n * channels, len(plans), pixels), out.dtype)
+    apply_plans(plans, images, None, axes, out_index=scratch)
+    by_channel = scratch.reshape((n, channels, len(plans)) + plane)
+    # to (n, angles, C, H, W) or (n, angles, H, W, C)
+    rotated[...] = np.moveaxis(by_channel, 1, 2 if channel == 1 else 4)
     return out
 
 

@@ -124,6 +124,7 @@ def _sample_blocks(
                     order=order,
                     mode=mode,
                     cval=cval,
+                    channel=None if chunk.ndim == 3 else 3,  # files hold channels last
                 )
                 yield block
                 bar.update(m)

@@ -9,16 +9,15 @@ number of images through the batch kernel.
 import functools
 import os
 import threading
-import typing
 
 import numpy as np
 
 from . import _validation as v
 from ._degrees import cos_sin_degrees
 from ._parallel import run_tiles
-from .kernels import boundary
 from .kernels import rotate as rotate_kernels
 from .kernels import spline as spline_kernels
+from .resampling import Resampling, cast_rule
 
 
 def rotation_geometry(in_plane, angle, reshape):
@@ -40,11 +39,6 @@ def rotation_geometry(in_plane, angle, reshape):
     in_center = (in_plane - 1) / 2
     offset = in_center - out_center
     return matrix, np.ascontiguousarray(offset, dtype=np.float64), tuple(int(n) for n in out_plane)
-
-
-def prepad_width(order, mode_code, prefilter):
-    """SciPy pads by 12 before prefiltering in 'nearest' and 'grid-constant' modes."""
-    return v.PREPAD if prefilter and order > 1 and mode_code in v.PREPAD_MODES else 0
 
 
 class RotationPlan:
@@ -89,7 +83,7 @@ class RotationPlan:
         "wx",
         "outside",
         "rows_read",
-        "_mode_code",
+        "resampling",
     )
 
     def __init__(
@@ -103,12 +97,15 @@ class RotationPlan:
         set_(self, "angle", v.finite_angle(angle))
         set_(self, "reshape", bool(reshape))
         set_(self, "order", v.spline_order(order))
-        set_(self, "_mode_code", v.mode_code(mode))
+        code = v.mode_code(mode)
         set_(self, "mode", mode)
         set_(self, "cval", v.real_scalar(cval, "cval"))
         set_(self, "prefilter", bool(prefilter))
         matrix, offset, out_shape = rotation_geometry(shape, self.angle, self.reshape)
-        npad = prepad_width(self.order, self._mode_code, self.prefilter)
+        resampling = Resampling(
+            shape, out_shape, self.order, code, self.cval, self.prefilter, matrix, offset
+        )
+        npad = resampling.npad
         rows, cols = shape[0] + 2 * npad, shape[1] + 2 * npad
         n_out = out_shape[0] * out_shape[1]
         k = self.order + 1
@@ -125,7 +122,7 @@ class RotationPlan:
             cols,
             npad,
             self.order,
-            self._mode_code,
+            code,
             taps,
             wy,
             wx,
@@ -145,6 +142,7 @@ class RotationPlan:
             ("wx", wx),
             ("outside", outside),
             ("rows_read", rows_read),
+            ("resampling", resampling),
         ):
             if isinstance(value, np.ndarray):
                 value.flags.writeable = False
@@ -190,18 +188,6 @@ class RotationPlan:
                 self.rows_read,
             )
         )
-
-    @property
-    def pads_edge(self):
-        """Pre-padding repeats edge pixels ('nearest') rather than holding cval."""
-        return self._mode_code == boundary.NEAREST
-
-    @property
-    def prefilter_init(self):
-        """The kernel's prefilter code: -1 when the input is sampled directly."""
-        if self.prefilter and self.order > 1:
-            return v.PREFILTER_INIT[self._mode_code]
-        return -1
 
     def __call__(self, images, output=None, axes=(-2, -1)):
         arr = v.input_array(images, "images")
@@ -278,20 +264,10 @@ def _pixels_view(out, axes):
 
 @functools.lru_cache(maxsize=16)
 def _tile_setup(plans, input_dtype):
-    """The :class:`TileSetup` of ``plans`` (a tuple sharing one input side) for an input
+    """The ``TileSetup`` of ``plans`` (a tuple sharing one input side) for an input
     dtype; rows any of them reads are the only ones the row pass filters."""
-    first = plans[0]
     rows_read = np.logical_or.reduce([p.rows_read for p in plans])
-    return TileSetup.of(
-        first.shape,
-        first.npad,
-        first.pads_edge,
-        first.cval,
-        first.order,
-        first.prefilter_init,
-        input_dtype,
-        rows_read,
-    )
+    return plans[0].resampling.tile_setup(input_dtype, rows_read)
 
 
 def apply_plans(plans, images, out, axes, out_index=None):
@@ -302,78 +278,68 @@ def apply_plans(plans, images, out, axes, out_index=None):
     """
     first = plans[0]
     batch = _as_batch(images, axes)
-    if out_index is None:
-        moved, target = _pixels_view(out, axes)
-    else:
-        moved, target = None, out_index
-    scratch = None
-    if (
-        target is None
-        or not target.dtype.isnative
-        or (target.size and np.may_share_memory(target, batch))
-    ):
-        scratch = np.empty(
-            (batch.shape[0], len(plans), first.taps.shape[0]),
-            dtype=target.dtype.newbyteorder("=")
-            if target is not None
-            else out.dtype.newbyteorder("="),
-        )
-    dest = scratch if scratch is not None else target
+    dest, finish = _destination(out, axes, out_index, batch, len(plans), first.taps.shape[0])
     if batch.shape[0] == 1 and len(plans) == 1 and not _force_slow_path():
         single_image_call(first, batch.dtype, dest.dtype)(batch[0], dest)
     else:
         resample_tiles(
             batch, dest, _tile_setup(tuple(plans), batch.dtype), _angle_gather(tuple(plans))
         )
-    if scratch is not None:
-        if out_index is not None:
-            out_index[...] = scratch
-        else:
-            moved[...] = scratch.reshape(moved.shape)
+    finish()
     return out
 
 
-class TileSetup(typing.NamedTuple):
-    """How the kernels prepare each tile of a resampling (the pixel-independent part)."""
+def resample_each(images, axes, resampling, out):
+    """Plane ``i`` of ``images`` (the planes in ``axes``, the other axes batch axes in C
+    order) resampled by ``resampling``'s matrix and offset ``i`` into ``out`` (same shape)."""
+    batch = _as_batch(images, axes)
+    dest, finish = _destination(out, axes, None, batch, 1, batch.shape[1] * batch.shape[2])
+    height, width = resampling.in_shape
+    npad, order, mode, cval = resampling.npad, resampling.order, resampling.mode, resampling.cval
+    matrices, offsets = resampling.matrices, resampling.offsets
+    gather = rotate_kernels.tile_gather_each
 
-    height: int
-    width: int
-    npad: int  #: pre-pad width on each side (SciPy's 12, or 0)
-    pad_edge: bool  #: pre-pad repeats edge pixels ('nearest'), else holds pad_value
-    pad_value: float  #: cval as the input dtype stores it (np.pad's cast)
-    cval: float  #: cval as a double, read by 'constant'/'grid-constant' taps
-    order: int
-    prefilter_init: int  #: the prefilter's boundary family, or -1 for none
-    row_needed: np.ndarray  #: bool (rows,): rows any tap reads; the row pass filters those
-    column_firsts: np.ndarray  #: int64: tile rows starting the columns the column pass filters
-    row_firsts: np.ndarray  #: int64: tile rows starting the rows the row pass filters
-
-    @classmethod
-    def of(cls, shape, npad, pad_edge, cval, order, prefilter_init, input_dtype, row_needed):
-        height, width = shape
-        cols = width + 2 * npad
-        x_lo, x_hi = rotate_kernels.filtered_columns(npad, width, pad_edge)
-        return cls(
+    def gather_own_matrix(c, b0, lanes, a, values):
+        gather(
+            c,
+            lanes,
+            matrices[b0 : b0 + lanes],
+            offsets[b0 : b0 + lanes],
             height,
             width,
             npad,
-            pad_edge,
-            v.pad_value(cval, input_dtype),
-            cval,
             order,
-            prefilter_init,
-            row_needed,
-            np.arange(x_lo, x_hi, dtype=np.int64),
-            np.flatnonzero(row_needed).astype(np.int64) * cols,
+            mode,
+            cval,
+            values,
         )
 
-    @property
-    def rows(self):
-        return self.height + 2 * self.npad
+    resample_tiles(batch, dest, resampling.tile_setup(batch.dtype), gather_own_matrix)
+    finish()
 
-    @property
-    def cols(self):
-        return self.width + 2 * self.npad
+
+def _destination(out, axes, out_index, batch, slots, pixels):
+    """``(dest, finish)``: the ``(B, slots, pixels)`` array the kernels write, and what then
+    completes ``out``. ``dest`` is ``out``'s own memory (``out_index``, else a view of
+    ``out`` with the plane of ``axes`` last) where such a view exists, has native byte order
+    and does not overlap the input ``batch``; otherwise a scratch array copied over by
+    ``finish``."""
+    if out_index is None:
+        moved, target = _pixels_view(out, axes)
+    else:
+        moved, target = out_index, out_index
+    if (
+        target is not None
+        and target.dtype.isnative
+        and not (target.size and np.may_share_memory(target, batch))
+    ):
+        return target, lambda: None
+    scratch = np.empty((batch.shape[0], slots, pixels), dtype=moved.dtype.newbyteorder("="))
+
+    def finish():
+        moved[...] = scratch.reshape(moved.shape)
+
+    return scratch, finish
 
 
 def _prepare_tile(c, setup):
@@ -414,7 +380,7 @@ def _force_slow_path():
 
 def resample_tiles(batch, dest, setup, gather):
     """Tile by tile: load ``batch`` (C-contiguous ``(B, H, W)``), prepare per ``setup``
-    (:class:`TileSetup`), then for each output slot ``a`` of ``dest`` (``(B, A, P)``) call
+    (``TileSetup``), then for each output slot ``a`` of ``dest`` (``(B, A, P)``) call
     ``gather(c, b0, lanes, a, values)`` and store ``values`` into ``dest[b0:b0 + lanes, a]``.
 
     Tiles are shared among fastaug's threads (:mod:`fastaug._parallel`); a single image is
@@ -424,7 +390,7 @@ def resample_tiles(batch, dest, setup, gather):
     if n == 0:
         return
     tile = 1 if _force_slow_path() else min(rotate_kernels.TILE, n)
-    cast = v.cast_rule(dest.dtype)
+    cast = cast_rule(dest.dtype)
 
     load, store = rotate_kernels.tile_load, rotate_kernels.tile_store
 
@@ -480,7 +446,7 @@ class SingleImageCall:
         self.taps = taps
         self.out_shape = plan.out_shape
         self.out_dtype = out_dtype
-        self.cast = v.cast_rule(out_dtype)
+        self.cast = cast_rule(out_dtype)
         self._local = threading.local()
 
     def _kernel_arguments(self):

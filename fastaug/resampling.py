@@ -1,0 +1,155 @@
+"""What the kernels need to know about a resampling, decided once on the host.
+
+A :class:`Resampling` is SciPy's matrix branch of ``geometric_transform`` for ``(H, W)``
+planes: one or per-sample matrices and offsets (output ``(row, col)`` -> input
+coordinates), the spline order, the boundary mode's kernel codes, the pre-pad and prefilter
+SciPy applies, and the fill value. :class:`fastaug.RotationPlan`, ``rotate_each`` and
+``affine_each`` all describe their work with one; argument checking lives in
+``_validation`` and only checks.
+"""
+
+import functools
+import typing
+
+import numpy as np
+
+from .kernels import boundary, spline
+from .kernels import rotate as rotate_kernels
+
+#: SciPy's boundary mode names and the kernels' codes for them.
+MODES = {
+    "nearest": boundary.NEAREST,
+    "wrap": boundary.WRAP,
+    "reflect": boundary.REFLECT,
+    "grid-mirror": boundary.REFLECT,
+    "mirror": boundary.MIRROR,
+    "constant": boundary.CONSTANT,
+    "grid-wrap": boundary.GRID_WRAP,
+    "grid-constant": boundary.GRID_CONSTANT,
+}
+
+# Prefilter boundary initialisation used by each mode (SciPy's spline filter mode mapping).
+PREFILTER_INIT = {
+    boundary.NEAREST: spline.INIT_REFLECT,
+    boundary.WRAP: spline.INIT_MIRROR,
+    boundary.REFLECT: spline.INIT_REFLECT,
+    boundary.MIRROR: spline.INIT_MIRROR,
+    boundary.CONSTANT: spline.INIT_MIRROR,
+    boundary.GRID_WRAP: spline.INIT_WRAP,
+    boundary.GRID_CONSTANT: spline.INIT_MIRROR,
+}
+
+#: Width of the pre-padding SciPy adds before prefiltering in these modes.
+PREPAD = 12
+PREPAD_MODES = (boundary.NEAREST, boundary.GRID_CONSTANT)
+
+
+def prepad_width(order, mode_code, prefilter):
+    """SciPy pads by 12 before prefiltering in 'nearest' and 'grid-constant' modes."""
+    return PREPAD if prefilter and order > 1 and mode_code in PREPAD_MODES else 0
+
+
+@functools.lru_cache(maxsize=32)
+def cast_rule(dtype):
+    """(cast code, low, high) with which the kernels store a double into ``dtype``."""
+    if dtype.kind == "f":
+        return rotate_kernels.CAST_FLOAT, 0.0, 0.0
+    if dtype.kind == "b":
+        return rotate_kernels.CAST_BOOL, 0.0, 0.0
+    info = np.iinfo(dtype)
+    code = rotate_kernels.CAST_UNSIGNED if dtype.kind == "u" else rotate_kernels.CAST_SIGNED
+    return code, float(info.min), float(info.max)
+
+
+def pad_value(cval, dtype):
+    """cval as ``np.pad`` stores it in an array of ``dtype`` (SciPy pre-pads with np.pad)."""
+    # Keyed by the exact bits: -0.0 == 0.0 would otherwise share a cache entry.
+    return _pad_value(float(cval).hex(), dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _pad_value(cval_hex, dtype):
+    return float(np.pad(np.zeros(1, dtype), 1, constant_values=float.fromhex(cval_hex))[0])
+
+
+class Resampling:
+    """A resampling of ``(H, W)`` planes as the kernels see it (validated arguments).
+
+    ``matrices`` float64 ``(M, 2, 2)`` and ``offsets`` float64 ``(M, 2)``: one pair for a
+    plan, one per plane for the per-sample functions; input coordinate = ``offset +
+    matrix @ output coordinate``, summed in SciPy's order by the kernels.
+    """
+
+    __slots__ = ("in_shape", "out_shape", "order", "mode", "cval", "prefilter", "matrices",
+                 "offsets")  # fmt: skip
+
+    def __init__(self, in_shape, out_shape, order, mode, cval, prefilter, matrices, offsets):
+        self.in_shape = tuple(in_shape)
+        self.out_shape = tuple(out_shape)
+        self.order = order
+        self.mode = mode  #: the kernels' mode code
+        self.cval = cval
+        self.prefilter = bool(prefilter)
+        self.matrices = np.ascontiguousarray(matrices, dtype=np.float64).reshape(-1, 2, 2)
+        self.offsets = np.ascontiguousarray(offsets, dtype=np.float64).reshape(-1, 2)
+
+    @property
+    def npad(self):
+        """Pre-pad width on each side (SciPy's 12, or 0)."""
+        return prepad_width(self.order, self.mode, self.prefilter)
+
+    @property
+    def pad_edge(self):
+        """Pre-padding repeats edge pixels ('nearest') rather than holding cval."""
+        return self.mode == boundary.NEAREST
+
+    @property
+    def prefilter_init(self):
+        """The prefilter's boundary family, or -1 when the input is sampled directly."""
+        return PREFILTER_INIT[self.mode] if self.prefilter and self.order > 1 else -1
+
+    def tile_setup(self, input_dtype, row_needed=None):
+        """How each tile is prepared (:class:`TileSetup`); ``row_needed``: the coefficient
+        rows any tap reads (default all): only those get the prefilter's row pass."""
+        npad = self.npad
+        height, width = self.in_shape
+        if row_needed is None:
+            row_needed = np.ones(height + 2 * npad, np.bool_)
+        x_lo, x_hi = rotate_kernels.filtered_columns(npad, width, self.pad_edge)
+        return TileSetup(
+            height,
+            width,
+            npad,
+            self.pad_edge,
+            pad_value(self.cval, input_dtype),
+            self.cval,
+            self.order,
+            self.prefilter_init,
+            row_needed,
+            np.arange(x_lo, x_hi, dtype=np.int64),
+            np.flatnonzero(row_needed).astype(np.int64) * (width + 2 * npad),
+        )
+
+
+class TileSetup(typing.NamedTuple):
+    """How the kernels prepare each tile of a resampling (the pixel-independent part)."""
+
+    height: int
+    width: int
+    npad: int  #: pre-pad width on each side (SciPy's 12, or 0)
+    pad_edge: bool  #: pre-pad repeats edge pixels ('nearest'), else holds pad_value
+    pad_value: float  #: cval as the input dtype stores it (np.pad's cast)
+    cval: float  #: cval as a double, read by 'constant'/'grid-constant' taps
+    order: int
+    prefilter_init: int  #: the prefilter's boundary family, or -1 for none
+    row_needed: np.ndarray  #: bool (rows,): rows any tap reads; the row pass filters those
+    column_firsts: np.ndarray  #: int64: tile rows starting the columns the column pass filters
+    row_firsts: np.ndarray  #: int64: tile rows starting the rows the row pass filters
+
+    @property
+    def rows(self):
+        return self.height + 2 * self.npad
+
+    @property
+    def cols(self):
+        return self.width + 2 * self.npad
