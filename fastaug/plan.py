@@ -291,30 +291,59 @@ def apply_plans(plans, images, out, axes, out_index=None):
 
 def resample_each(images, axes, resampling, out):
     """Plane ``i`` of ``images`` (the planes in ``axes``, the other axes batch axes in C
-    order) resampled by ``resampling``'s matrix and offset ``i`` into ``out`` (same shape)."""
+    order) resampled by ``resampling``'s matrix and offset ``i`` into ``out`` (same shape).
+
+    Tile by tile on fastaug's threads. Each plane is gathered alone from contiguous
+    coefficients (:func:`kernels.rotate.planes_gather_affine`): unfiltered planes are
+    copied in as they are; prefiltered ones go through the lane-interleaved tile the
+    prefilter needs, then are turned back into planes.
+    """
     batch = _as_batch(images, axes)
-    dest, finish = _destination(out, axes, None, batch, 1, batch.shape[1] * batch.shape[2])
-    height, width = resampling.in_shape
-    npad, order, mode, cval = resampling.npad, resampling.order, resampling.mode, resampling.cval
+    n, height, width = batch.shape
+    dest, finish = _destination(out, axes, None, batch, 1, height * width)
+    if n == 0:
+        return
+    setup = resampling.tile_setup(batch.dtype)
+    npad, order, mode, cval = setup.npad, setup.order, resampling.mode, setup.cval
     matrices, offsets = resampling.matrices, resampling.offsets
-    gather = rotate_kernels.tile_gather_each
+    coefficients = setup.rows * setup.cols + 1  # the last one holds cval
+    prefiltered = npad > 0 or setup.prefilter_init >= 0
+    tile = 1 if _force_slow_path() else min(rotate_kernels.TILE, n)
+    cast = cast_rule(dest.dtype)
+    gather, store = rotate_kernels.planes_gather_affine, rotate_kernels.planes_store
 
-    def gather_own_matrix(c, b0, lanes, a, values):
-        gather(
-            c,
-            lanes,
-            matrices[b0 : b0 + lanes],
-            offsets[b0 : b0 + lanes],
-            height,
-            width,
-            npad,
-            order,
-            mode,
-            cval,
-            values,
-        )
+    def worker(claim):
+        planes = np.empty((tile, coefficients))
+        planes[:, -1] = cval
+        values = np.empty((tile, height * width))
+        if prefiltered:
+            c = np.empty((coefficients, tile))
+            c[-1] = cval
+        while (t := claim()) is not None:
+            b0 = t * tile
+            lanes = min(tile, n - b0)
+            if prefiltered:
+                rotate_kernels.tile_load(batch, b0, lanes, npad, c)
+                _prepare_tile(c, setup)
+                rotate_kernels.plane_transpose(c, planes[:lanes])
+            else:
+                planes[:lanes, :-1] = batch[b0 : b0 + lanes].reshape(lanes, -1)
+            gather(
+                planes,
+                lanes,
+                matrices[b0 : b0 + lanes],
+                offsets[b0 : b0 + lanes],
+                height,
+                width,
+                npad,
+                order,
+                mode,
+                cval,
+                values,
+            )
+            store(values, dest, b0, lanes, *cast)
 
-    resample_tiles(batch, dest, resampling.tile_setup(batch.dtype), gather_own_matrix)
+    run_tiles(-(-n // tile), worker)
     finish()
 
 

@@ -1,4 +1,4 @@
-"""Rotation: per-output-pixel tap tables (the plan) and the batched gather.
+"""Rotation and affine resampling: tap tables, batched gathers, the per-sample gather.
 
 Mirrors the matrix branch of SciPy's ``NI_GeometricTransform`` for a 2-D plane: the same
 coordinate arithmetic, footprint, tap folding, weights and summation order, so each output
@@ -18,7 +18,11 @@ serial kernels, which fastaug's own threads run tile by tile (``fastaug._paralle
 * ``tile_load``   input dtype -> float64 tile (compiled once per input dtype, small);
 * ``tile_pad``, ``tile_pad_columns`` and ``kernels.spline.spline_filter_lines``: pre-pad
   and B-spline coefficients (float64 only: compiled once);
-* ``tile_gather`` / ``tile_gather_each``: interpolation (float64 only: compiled once);
+* ``tile_gather``: interpolation of one angle's tap tables (float64 only: compiled once);
+* per-sample matrices (``affine_each``, ``rotate_each``): the tile is turned into one
+  contiguous plane per image (``plane_transpose``; unfiltered planes are copied in
+  directly), ``planes_gather_affine`` computes each pixel's taps as it sums them, and
+  ``planes_store`` stores the planes (once per output dtype, small);
 * ``tile_store``  float64 -> output dtype, SciPy's rounding (once per output dtype, small).
 
 So a new dtype compiles only a small copy loop, never the prefilter or the gather. Each is
@@ -39,7 +43,7 @@ from .boundary import (
     boundary_map_coordinate,
     boundary_spline_mode,
 )
-from .spline import spline_weights
+from .spline import spline_weights, spline_weights_called
 
 #: Images per tile. Each tile costs a few Python-level kernel calls (fastaug._parallel), so
 #: wider tiles pay them less often: full MNIST, +-15 degrees, 2 threads, order 3 took
@@ -59,13 +63,34 @@ def _axis_start(coordinate, n, npad, order, mode):
     """(first tap, coordinate, inside) on one axis of ``n`` coefficient rows, as SciPy folds
     it; not ``inside``: the pixel is cval outright (constant mode)."""
     cc = coordinate + npad
-    if mode != GRID_CONSTANT and mode != NEAREST:
+    # map_coordinate leaves 0 <= cc <= n - 1 as it is: only the others pay for the call.
+    if mode != GRID_CONSTANT and mode != NEAREST and not 0.0 <= cc <= n - 1:
         cc = boundary_map_coordinate(cc, n, mode)
         if not cc > -1.0:
             return 0, cc, False
     if order & 1:
         return int(math.floor(cc)) - order // 2, cc, True
     return int(math.floor(cc + 0.5)) - order // 2, cc, True
+
+
+@jit(per_pixel=True)
+def _tap_line(index, n, spline_mode, grid_constant):
+    """(line read by tap ``index`` on an axis of ``n`` lines, whether it lies outside): an
+    outside tap is folded back as SciPy folds it, except in grid-constant mode (cval)."""
+    outside = index < 0 or index >= n
+    if outside and not grid_constant:
+        if spline_mode == NEAREST:  # the common case, without a call
+            index = 0 if index < 0 else n - 1
+        else:
+            index = boundary_fold_tap(index, n, spline_mode)
+    return index, outside
+
+
+@jit(per_pixel=True)
+def _tap(line_y, line_x, outside, cols, sentinel, grid_constant):
+    """Coefficient read by a tap at ``(line_y, line_x)`` (from :func:`_tap_line`); the cval
+    row ``sentinel`` for a grid-constant tap outside the plane."""
+    return sentinel if grid_constant and outside else line_y * cols + line_x
 
 
 @jit
@@ -112,29 +137,12 @@ def rotate_plan_taps(
                         wx[p, i] = weights[i]
             if outside[p]:
                 continue
-            # Fold the taps once per axis (only near the edges; grid-constant taps are not
-            # folded but read the cval row).
-            edge_y = start_y < 0 or start_y + order >= rows
-            edge_x = start_x < 0 or start_x + order >= cols
+            # Taps outside the plane are folded back in (grid-constant ones read the cval row).
             for i in range(k):
-                ry = start_y + i
-                y_out = ry < 0 or ry >= rows
-                if edge_y and not grid_constant:
-                    ry = boundary_fold_tap(ry, rows, spline_mode)
+                ry, y_out = _tap_line(start_y + i, rows, spline_mode, grid_constant)
                 for j in range(k):
-                    rx = start_x + j
-                    if edge_x:
-                        x_out = rx < 0 or rx >= cols
-                        if grid_constant:
-                            if y_out or x_out:
-                                taps[p, i * k + j] = sentinel
-                                continue
-                        else:
-                            rx = boundary_fold_tap(rx, cols, spline_mode)
-                    elif grid_constant and y_out:
-                        taps[p, i * k + j] = sentinel
-                        continue
-                    taps[p, i * k + j] = ry * cols + rx
+                    rx, x_out = _tap_line(start_x + j, cols, spline_mode, grid_constant)
+                    taps[p, i * k + j] = _tap(ry, rx, y_out or x_out, cols, sentinel, grid_constant)
 
 
 @jit
@@ -155,6 +163,20 @@ def tile_load(images, b0, lanes, npad, c):
                 row[b] = 0.0
 
 
+@jit(per_pixel=True)
+def _to_unsigned(t, hi):
+    t = t + 0.5 if t > 0 else 0.0
+    t = hi if t > hi else t
+    return 0.0 if t < 0 else t
+
+
+@jit(per_pixel=True)
+def _to_signed(t, lo, hi):
+    t = t + 0.5 if t > 0 else t - 0.5
+    t = hi if t > hi else t
+    return lo if t < lo else t
+
+
 @jit
 def tile_store(values, out, b0, a, lanes, cast, lo, hi):
     """Store doubles ``values[p, b]`` into ``out[b0 + b, a, p]`` like SciPy's CASE_INTERP_OUT*.
@@ -172,20 +194,34 @@ def tile_store(values, out, b0, a, lanes, cast, lo, hi):
                 out[b0 + b, a, p] = row[b]
         elif cast == CAST_UNSIGNED:
             for b in range(lanes):
-                t = row[b]
-                t = t + 0.5 if t > 0 else 0.0
-                t = hi if t > hi else t
-                out[b0 + b, a, p] = 0.0 if t < 0 else t
+                out[b0 + b, a, p] = _to_unsigned(row[b], hi)
         elif cast == CAST_SIGNED:
             for b in range(lanes):
-                t = row[b]
-                t = t + 0.5 if t > 0 else t - 0.5
-                t = hi if t > hi else t
-                out[b0 + b, a, p] = lo if t < lo else t
+                out[b0 + b, a, p] = _to_signed(row[b], lo, hi)
         else:
             for b in range(lanes):
                 t = row[b]
                 out[b0 + b, a, p] = t >= 1.0 or t <= -1.0
+
+
+@jit
+def planes_store(values, out, b0, lanes, cast, lo, hi):
+    """:func:`tile_store` for planes: doubles ``values[b, p]`` into ``out[b0 + b, 0, p]``."""
+    for b in range(lanes):
+        row = values[b]
+        if cast == CAST_FLOAT:
+            for p in range(row.shape[0]):
+                out[b0 + b, 0, p] = row[p]
+        elif cast == CAST_UNSIGNED:
+            for p in range(row.shape[0]):
+                out[b0 + b, 0, p] = _to_unsigned(row[p], hi)
+        elif cast == CAST_SIGNED:
+            for p in range(row.shape[0]):
+                out[b0 + b, 0, p] = _to_signed(row[p], lo, hi)
+        else:
+            for p in range(row.shape[0]):
+                t = row[p]
+                out[b0 + b, 0, p] = t >= 1.0 or t <= -1.0
 
 
 @jit
@@ -256,12 +292,18 @@ def tile_pad_columns(c, height, width, npad, pad_edge, row_needed):
 
 @jit
 def plane_transpose(src, dst):
-    """``dst[x, y] = src[y, x]`` (float64, C-contiguous): a one-image plane turned so that
-    its rows become lanes for :func:`kernels.spline.spline_filter_lines` (the gather then
-    reads it turned, through taps made for that layout)."""
-    for y in range(src.shape[0]):
-        for x in range(src.shape[1]):
-            dst[x, y] = src[y, x]
+    """``dst[x, y] = src[y, x]`` for ``y < dst.shape[1]`` (float64, C-contiguous): a
+    one-image plane turned so that its rows become lanes for
+    :func:`kernels.spline.spline_filter_lines`, or a prepared tile's lanes turned into
+    planes for :func:`planes_gather_affine`. In 8 x 8 blocks, so both sides stream through
+    whole cache lines (3-4x faster than row by row for a tile)."""
+    n_y, n_x = dst.shape[1], dst.shape[0]
+    for y0 in range(0, n_y, 8):
+        y1 = min(y0 + 8, n_y)
+        for x0 in range(0, n_x, 8):
+            for x in range(x0, min(x0 + 8, n_x)):
+                for y in range(y0, y1):
+                    dst[x, y] = src[y, x]
 
 
 @jit
@@ -369,51 +411,98 @@ def tile_gather(c, taps, wy, wx, outside, order, cval, values):
 
 
 @jit
-def tile_gather_each(c, lanes, matrices, offsets, height, width, npad, order, mode, cval, values):
-    """Rotate lane ``b`` of a prepared tile by its own ``matrices[b]``, ``offsets[b]``
-    (float64 ``(lanes, 2, 2)`` and ``(lanes, 2)``), shape kept: ``values[p, b]``.
+def planes_gather_affine(
+    planes, lanes, matrices, offsets, height, width, npad, order, mode, cval, values
+):
+    """Resample plane ``b`` (``planes[b]``: float64 ``rows * cols`` coefficients, then
+    cval) by its own ``matrices[b]``, ``offsets[b]`` (float64 ``(lanes, 2, 2)`` and
+    ``(lanes, 2)``), shape kept: ``values[b, p]``.
 
-    Each image gets its own tap tables (:func:`rotate_plan_taps`, the same arithmetic) and
-    is gathered from a contiguous copy of its coefficients (its taps then hit L1, not 16
-    cache lines each), summing in :func:`tile_gather`'s order.
+    One plane at a time, contiguous, so its taps stay in L1 (reading a tile's lanes in
+    place, one double per cache line, ran 1.4x slower). No tap tables: each pixel's taps
+    are summed where they are found, with :func:`rotate_plan_taps`'s arithmetic and helpers
+    and :func:`tile_gather`'s summation order. For orders 1 and 3 a footprint inside the
+    plane (most pixels) reads its taps at fixed steps, written out, with the order a
+    constant in the helpers' calls so only that order's weight arithmetic is compiled
+    there; other orders and footprints crossing the edge fold each tap as SciPy does.
     """
     rows = height + 2 * npad
     cols = width + 2 * npad
     k = order + 1
-    n_pixels = height * width
-    taps = np.empty((n_pixels, k * k), np.int32)
-    wy = np.empty((n_pixels, k))
-    wx = np.empty((n_pixels, k))
-    outside = np.empty(n_pixels, np.bool_)
-    coef = np.empty(rows * cols + 1)
+    sentinel = rows * cols
+    spline_mode = boundary_spline_mode(mode)
+    grid_constant = mode == GRID_CONSTANT
     for b in range(lanes):
-        for r in range(rows * cols + 1):
-            coef[r] = c[r, b]
-        rotate_plan_taps(
-            matrices[b],
-            offsets[b],
-            height,
-            width,
-            rows,
-            cols,
-            npad,
-            order,
-            mode,
-            taps,
-            wy,
-            wx,
-            outside,
-        )
-        for p in range(n_pixels):
-            if outside[p]:
-                values[p, b] = cval
-                continue
-            t = 0.0
-            if order == 0:
-                t += coef[taps[p, 0]]
-            else:
+        c = planes[b]
+        out = values[b]
+        m00, m01 = matrices[b, 0, 0], matrices[b, 0, 1]
+        m10, m11 = matrices[b, 1, 0], matrices[b, 1, 1]
+        o0, o1 = offsets[b, 0], offsets[b, 1]
+        for oy in range(height):
+            # SciPy's order: shift, + oy * column 0, + ox * column 1
+            row_y = o0 + oy * m00
+            row_x = o1 + oy * m10
+            for ox in range(width):
+                p = oy * width + ox
+                coordinate_y = row_y + ox * m01
+                coordinate_x = row_x + ox * m11
+                if order == 1:
+                    start_y, cy, inside = _axis_start(coordinate_y, rows, npad, 1, mode)
+                    start_x, cx, inside_x = _axis_start(coordinate_x, cols, npad, 1, mode)
+                    if not (inside and inside_x):
+                        out[p] = cval
+                        continue
+                    y0, y1, _, _, _, _ = spline_weights(cy, 1)
+                    x0, x1, _, _, _, _ = spline_weights(cx, 1)
+                    if 0 <= start_y < rows - 1 and 0 <= start_x < cols - 1:
+                        t00 = start_y * cols + start_x
+                        t01 = t00 + 1
+                        t10 = t00 + cols
+                        t11 = t10 + 1
+                    else:  # edge pixels are common at order 1: folded here, not below
+                        ry0, y_out0 = _tap_line(start_y, rows, spline_mode, grid_constant)
+                        ry1, y_out1 = _tap_line(start_y + 1, rows, spline_mode, grid_constant)
+                        rx0, x_out0 = _tap_line(start_x, cols, spline_mode, grid_constant)
+                        rx1, x_out1 = _tap_line(start_x + 1, cols, spline_mode, grid_constant)
+                        t00 = _tap(ry0, rx0, y_out0 or x_out0, cols, sentinel, grid_constant)
+                        t01 = _tap(ry0, rx1, y_out0 or x_out1, cols, sentinel, grid_constant)
+                        t10 = _tap(ry1, rx0, y_out1 or x_out0, cols, sentinel, grid_constant)
+                        t11 = _tap(ry1, rx1, y_out1 or x_out1, cols, sentinel, grid_constant)
+                    t = 0.0
+                    t += c[t00] * y0 * x0
+                    t += c[t01] * y0 * x1
+                    t += c[t10] * y1 * x0
+                    t += c[t11] * y1 * x1
+                    out[p] = t
+                    continue
+                elif order == 3:
+                    start_y, cy, inside = _axis_start(coordinate_y, rows, npad, 3, mode)
+                    start_x, cx, inside_x = _axis_start(coordinate_x, cols, npad, 3, mode)
+                    if inside and inside_x and 0 <= start_y < rows - 3 and 0 <= start_x < cols - 3:
+                        y0, y1, y2, y3, _, _ = spline_weights(cy, 3)
+                        x0, x1, x2, x3, _, _ = spline_weights(cx, 3)
+                        t = 0.0
+                        for i in range(4):
+                            w = y0 if i == 0 else y1 if i == 1 else y2 if i == 2 else y3
+                            r = (start_y + i) * cols + start_x
+                            t += c[r] * w * x0
+                            t += c[r + 1] * w * x1
+                            t += c[r + 2] * w * x2
+                            t += c[r + 3] * w * x3
+                        out[p] = t
+                        continue
+                start_y, cy, inside = _axis_start(coordinate_y, rows, npad, order, mode)
+                start_x, cx, inside_x = _axis_start(coordinate_x, cols, npad, order, mode)
+                if not (inside and inside_x):
+                    out[p] = cval
+                    continue
+                wy = spline_weights_called(cy, order)
+                wx = spline_weights_called(cx, order)
+                t = 0.0
                 for i in range(k):
-                    w_i = wy[p, i]
+                    ry, y_out = _tap_line(start_y + i, rows, spline_mode, grid_constant)
                     for j in range(k):
-                        t += coef[taps[p, i * k + j]] * w_i * wx[p, j]
-            values[p, b] = t
+                        rx, x_out = _tap_line(start_x + j, cols, spline_mode, grid_constant)
+                        tap = _tap(ry, rx, y_out or x_out, cols, sentinel, grid_constant)
+                        t += c[tap] * wy[i] * wx[j]
+                out[p] = t

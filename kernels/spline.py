@@ -112,6 +112,11 @@ def spline_weights(x, order):
     return w0, w1, w2, w3, w4, last
 
 
+#: :func:`spline_weights` as an ordinary call, for code that runs it with a runtime order:
+#: each inlined copy of its six orders costs compile time, a call a few ns per pixel.
+spline_weights_called = jit(spline_weights.py_func)
+
+
 @jit
 def _causal_init(c, first, step, n, z, init, lanes, save):
     """Initialise c[first] for the causal pass on the line c[first + k*step], k < n."""
