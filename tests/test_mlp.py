@@ -258,3 +258,14 @@ def test_pickle_carries_the_applied_weights():
         net.step(x, t, 0.01)
     clone = pickle.loads(pickle.dumps(net))
     np.testing.assert_array_equal(clone.forward(x), net.forward(x))
+
+
+def test_batches_seen_once_are_not_copied():
+    """A mini-batch loop (new arrays every step) pays nothing for the repeated-batch path."""
+    net = MLP(seed=7)
+    for k in range(3):
+        x, t = _batch(10, seed=20 + k)
+        net.step(x, t, 0.01)
+        assert net._repeated.seen is None and net._repeated.carried is None
+    net.step(x, t, 0.01)  # the same objects a second time: now watched
+    assert net._repeated.seen is not None
