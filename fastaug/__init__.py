@@ -9,16 +9,34 @@ from .plan import RotationPlan
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    # The training-side modules load on first use: the command line's start-up stays small
+    # (they bring in SciPy's filters).
+    if name in ("presets", "transforms"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    if name == "Loader":
+        from .loader import Loader
+
+        return Loader
+    raise AttributeError(f"module 'fastaug' has no attribute {name!r}")
+
+
 __all__ = [
     "ArgumentError",
+    "Loader",
     "RotationPlan",
     "affine_each",
     "augment",
     "augment_data",
     "compile_notice",
     "get_num_threads",
+    "presets",
     "rotate",
     "rotate_each",
     "set_num_threads",
+    "transforms",
     "__version__",
 ]
