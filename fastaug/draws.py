@@ -44,12 +44,16 @@ def uniforms(key, counters):
     return (z >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
 
 
-def normals(key, first_pair, n):
-    """``n`` standard normal numbers of stream ``key`` from number ``2 * first_pair`` on:
-    numbers ``2i`` and ``2i + 1`` are the two Box-Muller outputs of uniforms ``2i`` and
-    ``2i + 1``: ``sqrt(-2 ln(1 - u)) * (cos, sin)(2 pi w)``."""
+def retry_key(key):
+    """The second stream of ``key``, from which the ziggurat's rare retries draw."""
+    return _mix64(key ^ 0xD1B54A32D192ED03)
+
+
+def normals(key, first, n):
+    """Standard normal numbers ``first .. first + n - 1`` of stream ``key`` (a ziggurat on
+    its 64-bit values: ``kernels.photometric.counter_normals``)."""
     out = np.empty(n)
-    kernels.counter_normals(np.uint64(key), first_pair, out)
+    kernels.counter_normals(np.uint64(key), np.uint64(retry_key(key)), first, out)
     return out
 
 
@@ -71,13 +75,13 @@ def for_rows(rows, kernel):
 
 def add_noise(values, sample_ids, key, scales, lo, hi):
     """In place: ``values[r] += scales[r] * z``, clipped to ``[lo, hi]``, where ``z`` are the
-    normals of stream ``key`` numbered ``sample_ids[r] * E2 + e`` (``values`` float64
-    ``(N, E)``, C-contiguous; ``E2``: ``E`` rounded up to even). Rows with a zero scale are
-    left alone."""
+    normals of stream ``key`` numbered ``sample_ids[r] * E + e`` (``values`` float64
+    ``(N, E)``, C-contiguous). Rows with a zero scale are left alone."""
     ids = np.ascontiguousarray(sample_ids, dtype=np.int64)
     scales = np.ascontiguousarray(scales, dtype=np.float64)
+    keys = np.uint64(key), np.uint64(retry_key(key))
 
     def kernel(part):
-        kernels.add_gaussian_noise(values, part, ids, np.uint64(key), scales, lo, hi)
+        kernels.add_gaussian_noise(values, part, ids, keys[0], keys[1], scales, lo, hi)
 
     for_rows(np.flatnonzero(scales), kernel)

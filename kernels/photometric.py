@@ -3,8 +3,8 @@ only on the stream's key and ``i``, never on which thread or chunk computes it.
 
 The generator is SplitMix64 used as a counter-based generator (value ``i`` is
 ``mix64(key + (i + 1) * GOLDEN)``, Stafford's "Mix13" finaliser); ``fastaug.draws`` has the
-same arithmetic in NumPy for per-sample parameters. Normals come in pairs, Box-Muller on two
-uniforms (counters ``2i`` and ``2i + 1``): see :func:`counter_normal_pair`.
+same arithmetic in NumPy for per-sample parameters. Normals come from a ziggurat on those
+values: see :func:`counter_normals`.
 """
 
 import math
@@ -33,49 +33,90 @@ def counter_uniform(key, counter):
     return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
+def _ziggurat_tables(layers=128, r=3.442619855899, v=9.91256303526217e-3):
+    """Marsaglia and Tsang's ziggurat for the normal density (Doornik's ZIGNOR layout):
+    ``x[i]`` the layer edges (``x[0] = v / f(r)``, ``x[1] = r``, ``x[layers] = 0``) and
+    ``ratio[i] = x[i + 1] / x[i]``, the fraction of layer ``i`` inside the density."""
+    x = np.zeros(layers + 1)
+    f = math.exp(-0.5 * r * r)
+    x[0], x[1] = v / f, r
+    for i in range(2, layers):
+        x[i] = math.sqrt(-2.0 * math.log(v / x[i - 1] + f))
+        f = math.exp(-0.5 * x[i] * x[i])
+    return x, x[1:] / x[:-1]
+
+
+ZIGGURAT_X, ZIGGURAT_RATIO = _ziggurat_tables()
+ZIGGURAT_R = ZIGGURAT_X[1]
+#: Counters each normal number owns in the second stream (its rare retries): attempt ``a``
+#: uses ``4 a`` (the wedge test) and ``4 a + 2`` (the next try); tail try ``t`` uses
+#: ``RETRY_COUNTERS / 2 + 2 t`` and the next one.
+RETRY_COUNTERS = 1 << 16
+
+
 @jit(per_pixel=True)
-def counter_normal_pair(key, pair):
-    """Standard normal numbers ``2 * pair`` and ``2 * pair + 1`` of stream ``key``: both
-    Box-Muller outputs of uniforms ``u, w`` (counters ``2 * pair``, ``2 * pair + 1``).
-    (Marsaglia's polar method, which skips the sine and cosine, ran slower here: its
-    rejections are unpredictable branches.)"""
-    u = counter_uniform(key, np.uint64(2) * pair)
-    w = counter_uniform(key, np.uint64(2) * pair + np.uint64(1))
-    # 1 - u lies in (0, 1]: the logarithm stays finite.
-    radius = math.sqrt(-2.0 * math.log(1.0 - u))
-    angle = 2.0 * math.pi * w
-    return radius * math.cos(angle), radius * math.sin(angle)
+def _unit(z):
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
 @jit
-def counter_normals(key, first_pair, out):
-    """``out`` = standard normal numbers ``2 * first_pair ...`` of stream ``key``."""
-    for j in range(0, out.shape[0], 2):
-        z0, z1 = counter_normal_pair(key, np.uint64(first_pair + j // 2))
-        out[j] = z0
-        if j + 1 < out.shape[0]:
-            out[j + 1] = z1
+def counter_normals(key, retry_key, first, out):
+    """``out[j]`` = standard normal number ``first + j`` of stream ``key``, by the ziggurat.
+
+    Number ``n`` takes one 64-bit value (counter ``n`` of ``key``): its top 53 bits give the
+    uniform ``u`` in (-1, 1) and its low 7 bits the layer, and ``u * x[layer]`` is the
+    result 98.8 % of the time, with no logarithm or exponential (3x faster than
+    Box-Muller). The rest retry, and draw the tail and wedge tests, from counters
+    ``n * RETRY_COUNTERS ...`` of ``retry_key``, so every number is still a pure function of
+    ``n``.
+    """
+    x, ratio = ZIGGURAT_X, ZIGGURAT_RATIO
+    for j in range(out.shape[0]):
+        n = np.uint64(first + j)
+        z = mix64(key + (n + np.uint64(1)) * GOLDEN)
+        retry = n * np.uint64(RETRY_COUNTERS)
+        attempt = np.uint64(0)
+        while True:
+            u = 2.0 * _unit(z) - 1.0
+            layer = int(z & np.uint64(127))
+            if abs(u) < ratio[layer]:
+                out[j] = u * x[layer]
+                break
+            base = retry + np.uint64(4) * attempt
+            if layer == 0:  # the tail beyond r (Marsaglia's method)
+                t = 0
+                while True:
+                    c = retry + np.uint64(RETRY_COUNTERS // 2) + np.uint64(2 * t)
+                    a = math.log(1.0 - counter_uniform(retry_key, c)) / ZIGGURAT_R
+                    b = math.log(1.0 - counter_uniform(retry_key, c + np.uint64(1)))
+                    if -2.0 * b >= a * a:
+                        break
+                    t += 1
+                out[j] = a - ZIGGURAT_R if u < 0 else ZIGGURAT_R - a
+                break
+            v = u * x[layer]
+            f0 = math.exp(-0.5 * (x[layer] * x[layer] - v * v))
+            f1 = math.exp(-0.5 * (x[layer + 1] * x[layer + 1] - v * v))
+            if f1 + counter_uniform(retry_key, base) * (f0 - f1) < 1.0:
+                out[j] = v
+                break
+            attempt += np.uint64(1)
+            z = mix64(retry_key + (base + np.uint64(3)) * GOLDEN)  # counter base + 2
 
 
 @jit
-def add_gaussian_noise(values, rows, sample_ids, key, scales, lo, hi):
+def add_gaussian_noise(values, rows, sample_ids, key, retry_key, scales, lo, hi):
     """``values[r] += scales[r] * z`` then clip to ``[lo, hi]``, for ``r`` in ``rows`` (an
     int64 array of row numbers): ``values`` is float64 ``(N, E)``; element ``e`` of sample
-    ``s = sample_ids[r]`` gets normal number ``s * E2 + e`` of stream ``key``, where ``E2``
-    is ``E`` rounded up to even (so a sample's normals come in whole pairs)."""
+    ``s = sample_ids[r]`` gets normal number ``s * E + e`` (:func:`counter_normals`)."""
     n_elements = values.shape[1]
-    pairs = (n_elements + 1) // 2
+    z = np.empty(n_elements)
     for r in rows:
-        first = np.uint64(sample_ids[r]) * np.uint64(pairs)
+        counter_normals(key, retry_key, sample_ids[r] * n_elements, z)
         scale = scales[r]
-        for j in range(pairs):
-            z0, z1 = counter_normal_pair(key, first + np.uint64(j))
-            e = 2 * j
-            v = values[r, e] + scale * z0
+        for e in range(n_elements):
+            v = values[r, e] + scale * z[e]
             values[r, e] = lo if v < lo else hi if v > hi else v
-            if e + 1 < n_elements:
-                v = values[r, e + 1] + scale * z1
-                values[r, e + 1] = lo if v < lo else hi if v > hi else v
 
 
 @jit
