@@ -175,9 +175,7 @@ def write_report(runs, images, out_dir="reports", *, steps, lr, seconds, command
     ax.set_title(f"{len(runs)} seeds: mean and min-max band")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    with io.atomic_path(out_dir / "experiment_loss.png", force=True) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    io.save_figure(fig, out_dir / "experiment_loss.png")
 
     fig, axes = plt.subplots(3, 10, figsize=(10, 3.3))
     grid = images.reshape(10, 3, 28, 28)  # interleaved: original, +15, -15 per image
@@ -188,9 +186,7 @@ def write_report(runs, images, out_dir="reports", *, steps, lr, seconds, command
     for row, name in enumerate(("original", "+15°", "-15°")):
         axes[row, 0].set_title(name, fontsize=8, loc="left")
     fig.tight_layout()
-    with io.atomic_path(out_dir / "experiment_samples.png", force=True) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    io.save_figure(fig, out_dir / "experiment_samples.png")
 
     models = s["models"]
     summary = "\n".join(

@@ -58,6 +58,15 @@ def atomic_path(target, force=False):
 
 
 @contextlib.contextmanager
+def save_figure(fig, path):
+    """A matplotlib figure as a PNG at ``path``, written atomically; the figure is closed."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path, force=True) as tmp:
+        fig.savefig(tmp, format="png", dpi=100)
+    plt.close(fig)
+
+
 def atomic_paths(targets, force=False):
     """Several files that appear together or not at all."""
     with contextlib.ExitStack() as stack:
