@@ -57,7 +57,6 @@ def atomic_path(target, force=False):
         tmp.unlink(missing_ok=True)
 
 
-@contextlib.contextmanager
 def save_figure(fig, path):
     """A matplotlib figure as a PNG at ``path``, written atomically; the figure is closed."""
     import matplotlib.pyplot as plt
@@ -67,6 +66,7 @@ def save_figure(fig, path):
     plt.close(fig)
 
 
+@contextlib.contextmanager
 def atomic_paths(targets, force=False):
     """Several files that appear together or not at all."""
     with contextlib.ExitStack() as stack:
