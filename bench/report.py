@@ -127,23 +127,44 @@ def first_use_sections(cases, extra):
     return sections
 
 
-def per_sample_section(cases, names):
-    """fastaug's per-sample rows against OpenCV (the faster of its loop and its pool at the
-    same thread count) and albumentations."""
-    peers = ("fastaug-order1", "fastaug-order3", "opencv-loop", "opencv-pool", "albumentations")
+def _table(cases, names, peers, extra):
+    """Rows ``names`` of ``cases``: each peer's time, then ``extra`` columns, given as
+    ``(title, row -> text)``."""
     lines = [
-        "| case | " + " | ".join(peers) + " | order 1 vs OpenCV | order 3 vs OpenCV |",
-        "|" + "---|" * (len(peers) + 3),
+        "| case | " + " | ".join(list(peers) + [title for title, _ in extra]) + " |",
+        "|" + "---|" * (len(peers) + len(extra) + 1),
     ]
     for case in names:
         row = cases[case]
-        opencv = min((row[p] for p in ("opencv-loop", "opencv-pool") if p in row), default=None)
-        speedups = [
-            f"{opencv / row[p]:.2f}x" if opencv and p in row else "-"
-            for p in ("fastaug-order1", "fastaug-order3")
-        ]
         cells = [fmt_time(row[p]) if p in row else "-" for p in peers]
-        lines.append(f"| {case} | " + " | ".join(cells + speedups) + " |")
+        cells += [column(row) for _, column in extra]
+        lines.append(f"| {case} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _speedup(peer_names, mine):
+    """``row -> text``: the fastest of ``peer_names`` over ``mine``."""
+
+    def column(row):
+        peer = min((row[p] for p in peer_names if p in row), default=None)
+        return f"{peer / row[mine]:.2f}x" if peer and mine in row else "-"
+
+    return column
+
+
+def per_sample_section(cases, names):
+    """fastaug's per-sample rows against OpenCV (the faster of its loop and its pool at the
+    same thread count) and albumentations."""
+    opencv = ("opencv-loop", "opencv-pool")
+    table = _table(
+        cases,
+        names,
+        ("fastaug-order1", "fastaug-order3") + opencv + ("albumentations",),
+        [
+            ("order 1 vs OpenCV", _speedup(opencv, "fastaug-order1")),
+            ("order 3 vs OpenCV", _speedup(opencv, "fastaug-order3")),
+        ],
+    )
     return (
         "## Per-sample geometry (all 60000 MNIST images, uint8, a random draw per image)\n\n"
         "`rotation`: uniform in ±15°; `affine`: that rotation, scale 0.9-1.1, shear ±10°, "
@@ -151,9 +172,45 @@ def per_sample_section(cases, names):
         "against `cv2.warpAffine` per image (bilinear, BORDER_REPLICATE, given the inverse "
         "map) in a plain loop and in a pool of the same number of threads, and "
         "`albumentations.Affine` per image (6000 images, scaled x10). `-1t` / `-2t`: the "
-        "thread count every method had. Ratios: OpenCV's faster way over fastaug.\n\n"
-        + "\n".join(lines)
+        "thread count every method had. Ratios: OpenCV's faster way over fastaug.\n\n" + table
     )
+
+
+def pipeline_sections(cases):
+    """The augmentation pipeline against albumentations, and the Loader's cost."""
+    sections = []
+    names = sorted(c for c in cases if c.startswith("pipeline-"))
+    albumentations = ("albumentations-loop", "albumentations-pool")
+    if names:
+        table = _table(
+            cases,
+            names,
+            ("fastaug",) + albumentations,
+            [("fastaug vs albumentations", _speedup(albumentations, "fastaug"))],
+        )
+        sections.append(
+            "## Augmentation pipeline (all 60000 MNIST images, float32)\n\n"
+            "`Compose([RandomAffine(15, translate=(0.1, 0.1), scale=(0.9, 1.1), shear=10), "
+            "GaussianNoise(0.05), BrightnessContrast(0.2, 0.2)])`, a fresh draw per image, "
+            "against albumentations' `Compose([Affine, GaussNoise, RandomBrightnessContrast])` "
+            "with the same ranges per image (6000 images, scaled x10), in a loop and in a pool "
+            "of the same number of threads. Target: >= 10x the faster.\n\n" + table
+        )
+    if "training-epoch" in cases:
+        row = cases["training-epoch"]
+        overhead = {k: row[k] / row["bare"] - 1 for k in row if k != "bare" and "bare" in row}
+        sections.append(
+            "## Training with the Loader (one epoch, 60000 MNIST images, batch 100)\n\n"
+            "`MLP.step` on each minibatch: `bare` indexes `x[idx]` in the loop; `loader` is "
+            "`fastaug.Loader(x, t, 100)`; `loader-mnist-preset` also augments every image "
+            "with `presets.mnist()` in the Loader's thread. Target: the Loader's overhead "
+            "<= 10 % of the epoch.\n\n"
+            + _table(cases, ["training-epoch"], ("bare", "loader", "loader-mnist-preset"), [])
+            + "\n\nOverhead over `bare`: "
+            + ", ".join(f"{k} {v:+.1%}" for k, v in overhead.items())
+            + "."
+        )
+    return sections
 
 
 def fmt_time(seconds):
@@ -232,6 +289,7 @@ def main(argv=None):
     per_sample = sorted(c for c in cases if c.startswith("per-sample-"))
     if per_sample:
         sections.append(per_sample_section(cases, per_sample))
+    sections.extend(pipeline_sections(cases))
     if "scaling" in cases:
         ns = np.array(sorted(int(n) for n in cases["scaling"]), float)
         ts = np.array([cases["scaling"][str(int(n))] for n in ns])

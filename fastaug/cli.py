@@ -14,6 +14,8 @@ from decimal import Decimal
 
 EXAMPLES_AUGMENT = """examples:
   fastaug augment --angles 15,-15                    # MNIST train: originals, +15, -15
+  fastaug augment --random-rotation 15 --copies 4 --seed 0   # 4 random rotations each
+  fastaug augment --pipeline mnist --copies 2 --no-original  # presets.mnist() draws
   fastaug augment --angles=-10,10 --dtype uint8 --out mnist-u8.npz
   fastaug augment --angles -30:30:10 --no-original   # -30, -20, ..., 30 degrees
   fastaug augment --angles 15,-15 --dataset fashion-mnist --split test --limit 1000
@@ -123,9 +125,18 @@ def finite_float(text):
     return _number(text, float, math.isfinite, "a finite number")
 
 
+def non_negative_float(text):
+    return _number(text, float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
+
+
+def non_negative_int(text):
+    return _number(text, int, lambda v: v >= 0, "an integer >= 0")
+
+
 def build_parser():
     from . import __version__
     from .datasets import DATASETS
+    from .presets import NAMES as PRESETS
     from .resampling import MODES
 
     parser = argparse.ArgumentParser(
@@ -141,17 +152,44 @@ def build_parser():
         "augment",
         help="rotate every image of a dataset split and write an augmented file",
         description="Write each image of a dataset split followed by its rotations "
-        "(scipy.ndimage.rotate semantics, reshape=False), with aligned labels.",
+        "(scipy.ndimage.rotate semantics, reshape=False), or by random variants drawn per "
+        "sample from a seed (their parameters stored with them), with aligned labels.",
         epilog=EXAMPLES_AUGMENT,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    aug.add_argument(
+    what = aug.add_mutually_exclusive_group(required=True)
+    what.add_argument(
         "--angles",
         type=angle_list,
-        required=True,
         help="comma-separated angles in degrees, e.g. 15,-15, and ranges "
         "START:STOP:STEP with STOP included, e.g. -30:30:10 (--angles=-15,15 and "
         "--angles -15,15 both work)",
+    )
+    what.add_argument(
+        "--random-rotation",
+        type=non_negative_float,
+        metavar="DEGREES",
+        help="instead of fixed angles: --copies random rotations of each image, each angle "
+        "uniform in [-DEGREES, DEGREES] (uses --order, --mode, --cval)",
+    )
+    what.add_argument(
+        "--pipeline",
+        choices=PRESETS,
+        help="instead of fixed angles: --copies random variants of each image by a preset "
+        "pipeline (mnist: fastaug.presets.mnist(), rotation, shift and scale)",
+    )
+    aug.add_argument(
+        "--copies",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="random variants per image with --random-rotation or --pipeline (default: 1)",
+    )
+    aug.add_argument(
+        "--seed",
+        type=non_negative_int,
+        default=0,
+        help="seed of the random variants: the same seed gives the same file (default: 0)",
     )
     aug.add_argument(
         "--dataset", default="mnist", choices=sorted(DATASETS), help="dataset (default: mnist)"
@@ -270,8 +308,9 @@ def build_parser():
     ver = sub.add_parser(
         "verify",
         help="recompute random samples with SciPy and compare",
-        description="Recompute K random rotated samples of an augmented "
-        "file with scipy.ndimage.rotate from the source dataset; exit 1 if "
+        description="Recompute K random augmented samples of an augmented file from the "
+        "source dataset with SciPy (ndimage.rotate for fixed angles, ndimage.affine_transform "
+        "for random draws, whose parameters are drawn again from the file's seed); exit 1 if "
         "any differs by more than the tolerance.",
         epilog=EXAMPLES_VERIFY,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -282,7 +321,7 @@ def build_parser():
         type=positive_int,
         default=100,
         metavar="K",
-        help="how many rotated samples to recompute (default: 100)",
+        help="how many augmented samples to recompute (default: 100)",
     )
     ver.add_argument("--data", metavar="DIR", help="folder with the source IDX files")
     exp = sub.add_parser(
@@ -357,12 +396,26 @@ def _join_negative_values(argv):
 
 def cmd_augment(args):
     from . import set_num_threads
-    from .jobs import augment_dataset
+    from .jobs import augment_dataset, random_work
 
     if args.threads:
         set_num_threads(args.threads)
+    random = None
+    if args.angles is None:
+        random = random_work(
+            args.random_rotation,
+            args.pipeline,
+            copies=args.copies,
+            seed=args.seed,
+            order=args.order,
+            mode=args.mode,
+            cval=args.cval,
+        )
+    elif args.copies != 1:
+        raise ValueError("--copies is for --random-rotation or --pipeline")
     summary = augment_dataset(
-        args.angles,
+        args.angles or (),
+        random=random,
         dataset=args.dataset,
         data=args.data,
         split=args.split,

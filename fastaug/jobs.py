@@ -14,7 +14,7 @@ import numpy as np
 
 from . import __version__, datasets, io
 from . import _validation as v
-from .functional import LAYOUTS, augment, augment_into
+from .functional import LAYOUTS, augment_into
 
 #: Source images per chunk: big enough for the kernel's tiles and threads, small enough for a
 #: responsive progress bar and Ctrl-C, and for little fresh memory: the two sample buffers
@@ -23,6 +23,8 @@ from .functional import LAYOUTS, augment, augment_into
 #: 1.42 s (2048) against 1.53 s (4096), uint8 1.09 against 1.15 s; 1024 and 512 were no
 #: faster than 2048.
 CHUNK = 2048
+#: Columns a file may hold beside its images (``.npy``: ``<stem>.<column>.npy``).
+COLUMNS = ("labels", "source_index", "angle", "copy", "params")
 #: Sources shown in a --preview grid.
 PREVIEW_ROWS = 4
 OUTPUT_DTYPES = ("float32", "uint8")
@@ -63,11 +65,143 @@ def _source_images(images, dtype, out=None):
     return out
 
 
-def _passes(angles, include_original, layout):
-    """(angles, include_original) of each pass over the sources, in file order."""
+class FixedAngles:
+    """The source script's job: each source, then its rotations by fixed ``angles``."""
+
+    def __init__(self, angles, order, mode, cval):
+        self.angles = [float(a) for a in v.finite_angles(np.atleast_1d(np.asarray(angles, float)))]
+        self.order = v.spline_order(order)
+        v.mode_code(mode)
+        self.mode = mode
+        self.cval = v.real_scalar(cval, "cval")
+        self.copies = len(self.angles)
+
+    def pass_items(self):
+        return self.angles
+
+    def fill(self, chunk, start, items, original, block):
+        """``block``: the chunk's samples of one pass, each source then its copies."""
+        augment_into(
+            chunk,
+            items,
+            block,
+            include_original=original,
+            layout="interleaved",
+            order=self.order,
+            mode=self.mode,
+            cval=self.cval,
+            channel=None if chunk.ndim == 3 else 3,  # files hold channels last
+        )
+
+    def columns(self, n, include_original, layout):
+        per_copy = ([0.0] if include_original else []) + self.angles
+        return {"angle": _per_copy_column(np.asarray(per_copy, np.float32), n, layout)}
+
+    def titles(self, include_original):
+        return [f"{a:+g} deg" for a in ([0.0] if include_original else []) + self.angles]
+
+    def meta(self):
+        return dict(angles=self.angles, order=self.order, mode=self.mode, cval=self.cval)
+
+
+class RandomDraws:
+    """``copies`` random variants of each source by ``pipeline`` (a fastaug Compose): copy
+    ``c`` of source ``i`` is ``pipeline`` at ``seed``, epoch ``c``, sample ``i``, so the
+    file is the same for any chunking, thread count or layout. ``name``: how the command
+    line named it; ``rotation``: (order, mode, cval) when it is one ``RandomRotation``,
+    whose drawn angles ``verify`` can check against SciPy."""
+
+    def __init__(self, pipeline, copies, seed, name, rotation=None, arguments=None):
+        if copies < 1:
+            raise ValueError(f"copies must be >= 1; got {copies}")
+        self.pipeline, self.copies, self.seed, self.name = pipeline, int(copies), int(seed), name
+        self.rotation = rotation
+        self.arguments = arguments  #: what :func:`random_work` was given, to rebuild it
+
+    def pass_items(self):
+        return list(range(self.copies))
+
+    def fill(self, chunk, start, items, original, block):
+        grid = block.reshape((len(chunk), len(items) + original) + chunk.shape[1:])
+        if original:
+            grid[:, 0] = chunk
+        for j, copy in enumerate(items):
+            grid[:, original + j] = self.pipeline(chunk, seed=self.seed, epoch=copy, start=start)
+
+    def columns(self, n, include_original, layout):
+        names, per_copy = None, []
+        for copy in range(self.copies):
+            drawn = self.pipeline.draw_params(n, seed=self.seed, epoch=copy)
+            names, values = _flat_params(drawn)
+            per_copy.append(values)
+        if include_original:
+            per_copy.insert(0, np.full_like(per_copy[0], np.nan))
+        copy_ids = np.asarray(([-1] if include_original else []) + self.pass_items(), np.int16)
+        stacked = np.stack(per_copy)  # (copies, n, parameters)
+        if layout == "interleaved":
+            stacked = stacked.transpose(1, 0, 2)
+        columns = {
+            "copy": _per_copy_column(copy_ids, n, layout),
+            "params": np.ascontiguousarray(stacked.reshape(-1, stacked.shape[-1])),
+        }
+        if self.rotation is not None:
+            angles = columns["params"][:, names.index("0:RandomRotation.angle")]
+            columns["angle"] = np.nan_to_num(angles, nan=0.0)  # float64: as drawn
+        self._names = names
+        return columns
+
+    def titles(self, include_original):
+        return (["original"] if include_original else []) + [
+            f"copy {c}" for c in range(self.copies)
+        ]
+
+    def meta(self):
+        order, mode, cval = self.rotation or (None, None, None)
+        return dict(
+            random=self.name,
+            random_args=self.arguments,
+            pipeline=repr(self.pipeline.transforms),
+            seed=self.seed,
+            random_copies=self.copies,
+            param_names=self._names,
+            angles=[],
+            order=order,
+            mode=mode,
+            cval=cval,
+        )
+
+
+def _flat_params(params):
+    """``(names, values)``: a pipeline call's drawn parameters as float64 columns ``(n, P)``,
+    named ``<transform number>:<class>.<parameter>[<index>]``."""
+    names, columns = [], []
+    for k, entry in enumerate(params.transforms):
+        kind = entry["transform"].split("(")[0]
+        for key, value in entry.items():
+            if key == "transform":
+                continue
+            value = np.asarray(value, np.float64)
+            if value.ndim == 1:
+                names.append(f"{k}:{kind}.{key}")
+                columns.append(value)
+            else:
+                for j in range(value.shape[1]):
+                    names.append(f"{k}:{kind}.{key}[{j}]")
+                    columns.append(value[:, j])
+    return names, np.stack(columns, axis=1)
+
+
+def _per_copy_column(per_copy, n, layout):
+    """A column with one value per copy, in file order."""
+    return np.tile(per_copy, n) if layout == "interleaved" else np.repeat(per_copy, n)
+
+
+def _passes(work, include_original, layout):
+    """(items, include_original) of each pass over the sources, in file order."""
+    items = work.pass_items()
     if layout == "interleaved":
-        return [(angles, include_original)]
-    return ([([], True)] if include_original else []) + [([a], False) for a in angles]
+        return [(items, include_original)]
+    return ([([], True)] if include_original else []) + [([a], False) for a in items]
 
 
 def _chunk_buffers(raw, dtype, passes):
@@ -84,20 +218,20 @@ def _chunk_buffers(raw, dtype, passes):
     return sources, samples
 
 
-def _sample_blocks(
-    raw, dtype, angles, include_original, layout, order, mode, cval, progress, buffers=None
-):
+def _sample_blocks(raw, dtype, work, include_original, layout, progress, buffers=None):
     """The augmented samples in file order, as blocks of rows computed chunk by chunk into
     two buffers used in turn: the output is never all in memory (each block is written
-    while the next is computed). ``buffers``: from :func:`_chunk_buffers` (made if None).
+    while the next is computed). ``work``: :class:`FixedAngles` or :class:`RandomDraws`;
+    ``buffers``: from :func:`_chunk_buffers` (made if None).
 
-    'interleaved' makes each chunk's samples in one pass (the prefilter shared by all
-    angles); 'blocked' makes one pass per copy, since its file holds each copy contiguously.
+    'interleaved' makes each chunk's samples in one pass (for fixed angles, the prefilter
+    shared by all of them); 'blocked' makes one pass per copy, since its file holds each
+    copy contiguously.
     """
     from tqdm import tqdm
 
     n = raw.shape[0]
-    passes = _passes(angles, include_original, layout)
+    passes = _passes(work, include_original, layout)
     if buffers is None:
         buffers = _chunk_buffers(raw, dtype, passes)
     # Two sample buffers in turn: one is written while the other is filled.
@@ -106,8 +240,8 @@ def _sample_blocks(
     with tqdm(
         total=n * len(passes), unit="img", desc="augment", disable=not progress, leave=False
     ) as bar:
-        for pass_angles, original in passes:
-            copies = len(pass_angles) + original
+        for items, original in passes:
+            copies = len(items) + original
             for s in range(0, n, CHUNK):
                 m = min(CHUNK, n - s)
                 chunk = _source_images(
@@ -115,22 +249,12 @@ def _sample_blocks(
                 )
                 block = samples[turn, : m * copies]
                 turn ^= 1
-                augment_into(
-                    chunk,
-                    pass_angles,
-                    block,
-                    include_original=original,
-                    layout="interleaved",
-                    order=order,
-                    mode=mode,
-                    cval=cval,
-                    channel=None if chunk.ndim == 3 else 3,  # files hold channels last
-                )
+                work.fill(chunk, s, items, original, block)
                 yield block
                 bar.update(m)
 
 
-def _start_loading_kernels(image_shape, dtype, *args):
+def _start_loading_kernels(image_shape, dtype, work, include_original, layout):
     """Run the chunk path on two blank images in a background thread, so Numba loads the
     compiled kernels (about 0.3 s from its disk cache, holding the GIL) while the input is
     read and decompressed; the arrays have the real chunks' types. Daemon: Ctrl-C need not
@@ -139,7 +263,7 @@ def _start_loading_kernels(image_shape, dtype, *args):
 
     def load():
         try:
-            for _ in _sample_blocks(blank, dtype, *args, progress=False):
+            for _ in _sample_blocks(blank, dtype, work, include_original, layout, False):
                 pass
         except Exception:  # noqa: BLE001 - the real run reports any error properly
             pass
@@ -149,9 +273,30 @@ def _start_loading_kernels(image_shape, dtype, *args):
     return thread
 
 
+def random_work(random_rotation=None, pipeline=None, *, copies=1, seed=0, order=3,
+                mode="nearest", cval=0.0):  # fmt: skip
+    """The :class:`RandomDraws` of ``--random-rotation DEGREES`` or ``--pipeline NAME``."""
+    from . import presets
+    from .transforms import Compose, RandomRotation
+
+    if (random_rotation is None) == (pipeline is None):
+        raise ValueError("give one of random_rotation and pipeline")
+    arguments = dict(random_rotation=random_rotation, pipeline=pipeline, copies=copies,
+                     seed=seed, order=order, mode=mode, cval=cval)  # fmt: skip
+    if random_rotation is not None:
+        rotation = RandomRotation(random_rotation, order=order, mode=mode, cval=cval)
+        name = f"random-rotation {random_rotation:g}"
+        return RandomDraws(Compose([rotation]), copies, seed, name, (order, mode, cval), arguments)
+    if pipeline not in presets.NAMES:
+        raise ValueError(f"unknown pipeline {pipeline!r}; known: {', '.join(presets.NAMES)}")
+    preset = getattr(presets, pipeline)()
+    return RandomDraws(preset, copies, seed, f"pipeline {pipeline}", arguments=arguments)
+
+
 def augment_dataset(
-    angles,
+    angles=(),
     *,
+    random=None,
     dataset="mnist",
     data=None,
     split="train",
@@ -168,22 +313,25 @@ def augment_dataset(
     progress=False,
     download=True,
 ):
-    """Augment a dataset split with rotations and write it to ``out`` (``.npz`` or ``.npy``).
+    """Augment a dataset split and write it to ``out`` (``.npz`` or ``.npy``): each source
+    followed by its rotations by ``angles``, or by random copies (``random``: a
+    :class:`RandomDraws`, see :func:`random_work`).
 
     ``.npz`` (default) holds ``images``, ``labels``, ``source_index``, ``angle`` (0 for the
     originals) and ``meta`` (JSON: fastaug version, every parameter, SHA-256 of the input
-    files). ``.npy`` writes ``<stem>.npy`` (images), ``<stem>.labels.npy``,
-    ``<stem>.source_index.npy``, ``<stem>.angle.npy`` and ``<stem>.meta.json``.
+    files); random copies add ``copy`` (-1 for originals) and ``params`` (the drawn
+    parameters of each sample, NaN for originals, named in ``meta["param_names"]``), and
+    have ``angle`` only for a random rotation. ``.npy`` writes ``<stem>.npy`` (images) and
+    ``<stem>.<column>.npy`` for each column, plus ``<stem>.meta.json``.
     Returns an :class:`AugmentSummary`.
     """
     start = time.perf_counter()
-    angles = [float(a) for a in v.finite_angles(np.atleast_1d(np.asarray(angles, float)))]
+    if random is not None and len(angles):
+        raise ValueError("give angles or a random augmentation, not both")
+    work = random if random is not None else FixedAngles(angles, order, mode, cval)
     v.choice(dtype, "dtype", OUTPUT_DTYPES)
     v.choice(layout, "layout", LAYOUTS)
-    order = v.spline_order(order)
-    v.mode_code(mode)
-    cval = v.real_scalar(cval, "cval")
-    if not angles and not include_original:
+    if not work.copies and not include_original:
         raise ValueError("nothing to write: no angles and --no-original")
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of images; got {limit}")
@@ -197,32 +345,26 @@ def augment_dataset(
             raise io.OutputError(f"{target} exists; pass --force to overwrite it")
 
     kernels = _start_loading_kernels(
-        datasets.spec(dataset).image_shape,
-        dtype,
-        angles,
-        include_original,
-        layout,
-        order,
-        mode,
-        cval,
+        datasets.spec(dataset).image_shape, dtype, work, include_original, layout
     )
     raw, labels, located = datasets.load_split(
         dataset, split, path=data, download=download, progress=progress
     )
     if limit is not None:
         raw, labels = raw[:limit], labels[:limit]
-    buffers = _chunk_buffers(raw, dtype, _passes(angles, include_original, layout))
+    buffers = _chunk_buffers(raw, dtype, _passes(work, include_original, layout))
     n = raw.shape[0]
-    copies = len(angles) + include_original
-    per_copy = ([0.0] if include_original else []) + angles
+    copies = work.copies + include_original
+    sources = np.arange(n, dtype=np.int64)
+    interleaved = layout == "interleaved"
+    source_index = np.repeat(sources, copies) if interleaved else np.tile(sources, copies)
+    columns = dict(labels=labels[source_index], source_index=source_index)
+    columns.update(work.columns(n, include_original, layout))
     meta = dict(
         fastaug_version=__version__,
         dataset=dataset,
         split=split,
-        angles=angles,
-        order=order,
-        mode=mode,
-        cval=cval,
+        **work.meta(),
         dtype=dtype,
         layout=layout,
         include_original=bool(include_original),
@@ -233,22 +375,12 @@ def augment_dataset(
         checksums_verified=located.verified,
         inputs={p.name: datasets.sha256(p) for p in located.split_paths(split)},
     )
-    source_index = np.arange(n, dtype=np.int64)
-    if layout == "interleaved":
-        source_index = np.repeat(source_index, copies)
-        angle_col = np.tile(np.asarray(per_copy, np.float32), n)
-    else:
-        source_index = np.tile(source_index, copies)
-        angle_col = np.repeat(np.asarray(per_copy, np.float32), n)
-    columns = dict(labels=labels[source_index], source_index=source_index, angle=angle_col)
     # All of the above runs while the kernels load (hashing and filling release the GIL).
     kernels.join()  # loaded (or compiled, once per machine) before the first chunk
     images = io.StreamedArray(
         (n * copies,) + raw.shape[1:],
         np.dtype(dtype),
-        _sample_blocks(
-            raw, dtype, angles, include_original, layout, order, mode, cval, progress, buffers
-        ),
+        _sample_blocks(raw, dtype, work, include_original, layout, progress, buffers),
     )
 
     previews = [Path(preview)] if preview is not None else []
@@ -267,21 +399,16 @@ def augment_dataset(
             io.write_npz(tmps[0], dict(images=images, **columns, meta=io.meta_array(meta)))
         else:
             io.write_npy(tmps[0], images)
-            for tmp, arr in zip(tmps[1:4], columns.values()):
+            for tmp, arr in zip(tmps[1 : 1 + len(columns)], columns.values()):
                 io.write_npy(tmp, arr)
-            Path(tmps[4]).write_text(str(io.meta_array(meta)))
+            Path(tmps[1 + len(columns)]).write_text(str(io.meta_array(meta)))
         if previews:
-            # The first sources again, alone: a batch gives the same values as one image.
+            # The first sources again, alone: the same values as in the file.
             first = _source_images(raw[:PREVIEW_ROWS], dtype)
-            grid, _ = augment(
-                first,
-                angles=angles,
-                include_original=include_original,
-                order=order,
-                mode=mode,
-                cval=cval,
-            )
-            write_preview(tmps[-1], grid.reshape((len(first), copies) + raw.shape[1:]), per_copy)
+            grid = np.empty((len(first) * copies,) + raw.shape[1:], dtype)
+            work.fill(first, 0, work.pass_items(), include_original, grid)
+            titles = work.titles(include_original)
+            write_preview(tmps[-1], grid.reshape((len(first), copies) + raw.shape[1:]), titles)
     return AugmentSummary(
         samples=images.shape[0],
         bytes=images.nbytes,
@@ -307,7 +434,7 @@ def open_output(path):
     if path.suffix == ".npy":
         stem = path.with_suffix("")
         arrays = {"images": np.load(path, mmap_mode="r", allow_pickle=False)}
-        for key in ("labels", "source_index", "angle"):
+        for key in COLUMNS:
             side = Path(f"{stem}.{key}.npy")
             if side.is_file():
                 arrays[key] = np.load(side, allow_pickle=False)
@@ -329,11 +456,27 @@ def describe(path):
             f"{meta.get('sources')} sources x {meta.get('copies')} copies, "
             f"layout {meta.get('layout')}"
         )
-        lines.append(
-            f"  rotation      angles {meta.get('angles')}, order {meta.get('order')}, "
-            f"mode {meta.get('mode')}, cval {meta.get('cval')}, dtype "
-            f"{meta.get('dtype')}"
-        )
+        if meta.get("random"):
+            lines.append(
+                f"  random        {meta['random']}, {meta.get('random_copies')} copies per "
+                f"source, seed {meta.get('seed')}, dtype {meta.get('dtype')}: "
+                f"{meta.get('pipeline')}"
+            )
+            params = np.asarray(arrays.get("params", np.zeros((0, 0))))
+            drawn = params[np.asarray(arrays["copy"]) >= 0] if "copy" in arrays else params
+            for k, name in enumerate(meta.get("param_names", [])):
+                column = drawn[:, k] if drawn.size else np.zeros(0)
+                lines.append(
+                    f"    {name:32s} min {column.min(initial=np.inf):+.4g} "
+                    f"mean {column.mean() if column.size else float('nan'):+.4g} "
+                    f"max {column.max(initial=-np.inf):+.4g}"
+                )
+        else:
+            lines.append(
+                f"  rotation      angles {meta.get('angles')}, order {meta.get('order')}, "
+                f"mode {meta.get('mode')}, cval {meta.get('cval')}, dtype "
+                f"{meta.get('dtype')}"
+            )
         lines.append(
             f"  made by       fastaug {meta.get('fastaug_version')}; inputs "
             + ", ".join(f"{k} sha256 {h[:12]}" for k, h in meta.get("inputs", {}).items())
@@ -357,14 +500,17 @@ class VerifyResult:
 
     def line(self):
         return (
-            f"{'OK' if self.ok else 'FAILED'}: {self.checked} rotated samples recomputed "
-            f"with scipy.ndimage.rotate, max |error| {self.max_error:.3g} (tolerance "
+            f"{'OK' if self.ok else 'FAILED'}: {self.checked} augmented samples recomputed "
+            f"with SciPy (rotate / affine_transform), max |error| {self.max_error:.3g} "
+            f"(tolerance "
             f"{self.tolerance:.3g}); {self.originals_checked} originals byte-identical"
         )
 
 
 def verify(path, samples=100, *, data=None, seed=0):
-    """Recompute ``samples`` random rotated samples with SciPy and compare.
+    """Recompute ``samples`` random augmented samples with SciPy and compare: fixed angles
+    with ``ndimage.rotate``, random draws with ``ndimage.affine_transform`` (one geometric
+    transform; the stored parameters must be the draws of the file's seed).
 
     The source images are read again (``data`` or the usual places) and must have the
     SHA-256 recorded in the file. Tolerance: none; fastaug's results are SciPy's, bit for bit.
@@ -382,9 +528,25 @@ def verify(path, samples=100, *, data=None, seed=0):
                 f"{path}; these are not the files it was made from"
             )
     source = _source_images(raw[: meta["sources"]], meta["dtype"])
-    images, angles, src_index = arrays["images"], arrays["angle"], arrays["source_index"]
+    images, src_index = arrays["images"], arrays["source_index"]
+    if meta.get("random"):
+        moved = np.asarray(arrays["copy"]) >= 0
+        expected_of = _random_expectation(meta, arrays, source.shape[1:3])
+    else:
+        moved = arrays["angle"] != 0
+
+        def expected_of(k, src):
+            return ndimage.rotate(
+                src,
+                float(arrays["angle"][k]),
+                reshape=False,
+                order=meta["order"],
+                mode=meta["mode"],
+                cval=meta["cval"],
+            )
+
     rng = np.random.default_rng(seed)
-    rotated = np.flatnonzero(angles != 0) if meta["include_original"] else np.arange(len(angles))
+    rotated = np.flatnonzero(moved) if meta["include_original"] else np.arange(len(images))
     picks = (
         rng.choice(rotated, size=min(samples, rotated.size), replace=False)
         if rotated.size
@@ -393,18 +555,10 @@ def verify(path, samples=100, *, data=None, seed=0):
     max_error = 0.0
     tolerance = 0.0
     for k in picks:
-        src = source[src_index[k]]
-        expected = ndimage.rotate(
-            src,
-            float(angles[k]),
-            reshape=False,
-            order=meta["order"],
-            mode=meta["mode"],
-            cval=meta["cval"],
-        )
+        expected = expected_of(k, source[src_index[k]])
         diff = np.abs(images[k].astype(np.float64) - expected.astype(np.float64))
         max_error = max(max_error, float(diff.max(initial=0)))
-    originals = np.flatnonzero(angles == 0) if meta["include_original"] else np.array([], int)
+    originals = np.flatnonzero(~moved) if meta["include_original"] else np.array([], int)
     originals = originals[: max(samples, 1)]
     for k in originals:
         if not np.array_equal(images[k], source[src_index[k]]):
@@ -412,9 +566,43 @@ def verify(path, samples=100, *, data=None, seed=0):
     return VerifyResult(len(picks), max_error, tolerance, len(originals))
 
 
-def write_preview(png, grid, per_copy):
-    """A PNG grid of samples: ``grid`` (sources, copies, H, W), one row per source, with the
-    angle of each copy (0 for the original) in ``per_copy``."""
+def _random_expectation(meta, arrays, plane):
+    """``expected_of(k, source_image)`` for a file of random draws: the pipeline is rebuilt
+    from the file's ``random_args``, sample ``k``'s parameters drawn again from (seed, copy,
+    source) and checked against the stored ones, and its matrix applied by SciPy's
+    ``affine_transform``. Pipelines of one geometric transform only."""
+    from scipy import ndimage
+
+    work = random_work(**meta["random_args"])
+    transforms = work.pipeline.transforms
+    if len(transforms) != 1 or not transforms[0].geometric:
+        raise ValueError(f"verify checks one geometric transform; this file has {transforms}")
+    transform = transforms[0]
+    order, mode, cval = transform.resampling
+    copies, params = np.asarray(arrays["copy"]), np.asarray(arrays["params"])
+    source_index = np.asarray(arrays["source_index"])
+
+    def expected_of(k, src):
+        i, c = int(source_index[k]), int(copies[k])
+        drawn = work.pipeline.draw_params(1, seed=work.seed, epoch=c, indices=[i])
+        names, values = _flat_params(drawn)
+        if not np.array_equal(values[0], params[k]):
+            return np.full(src.shape, np.inf)  # the stored parameters are not the draws
+        entry = drawn.transforms[0]
+        if not entry["applied"][0]:
+            return src
+        chosen = {key: val for key, val in entry.items() if isinstance(val, np.ndarray)}
+        pull = transform.matrices(chosen, 1, plane)[0]
+        return ndimage.affine_transform(
+            src, pull[:2, :2], pull[:2, 2], order=order, mode=mode, cval=cval
+        )
+
+    return expected_of
+
+
+def write_preview(png, grid, titles):
+    """A PNG grid of samples: ``grid`` (sources, copies, H, W), one row per source, each
+    copy titled by ``titles``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -432,7 +620,7 @@ def write_preview(png, grid, per_copy):
             axes[r, c].imshow(
                 grid[r, c], cmap="gray", vmin=0, vmax=255 if grid.dtype == np.uint8 else 1
             )
-            axes[r, c].set_title(f"#{r} {float(per_copy[c]):+g} deg", fontsize=8)
+            axes[r, c].set_title(f"#{r} {titles[c]}", fontsize=8)
     fig.tight_layout()
     fig.savefig(png, format="png", dpi=80)
     plt.close(fig)

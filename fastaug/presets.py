@@ -1,6 +1,7 @@
 """Ready-made pipelines for known datasets."""
 
-from .transforms import Compose, RandomAffine
+#: The presets, by name (``fastaug augment --pipeline NAME``).
+NAMES = ("mnist",)
 
 
 def mnist(order=1):
@@ -12,6 +13,8 @@ def mnist(order=1):
     beyond the slant the rotations and scale already cover; no photometric changes, since
     MNIST's strokes are already normalised in contrast.
     """
+    from .transforms import Compose, RandomAffine
+
     return Compose(
         [
             RandomAffine(

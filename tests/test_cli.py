@@ -103,7 +103,7 @@ def test_npy_output_info_verify_and_preview(data_dir, tmp_path, capsys):
     text = capsys.readouterr().out
     assert "(80, 28, 28)" in text and "angles [-10.0, 10.0]" in text
     assert run("verify", out, "--samples", "10", "--data", folder) == 0
-    assert capsys.readouterr().out.startswith("OK: 10 rotated samples")
+    assert capsys.readouterr().out.startswith("OK: 10 augmented samples")
     images = np.load(out, mmap_mode="r+")
     images[3] += 0.25  # tamper with one rotated sample
     images.flush()
@@ -197,6 +197,11 @@ def test_angle_range_end_to_end(data_dir, tmp_path):
         ["augment", "--angles", "1", "--order", "7"],
         ["augment", "--angles", "1", "--mode", "edge"],
         ["augment", "--angles", "1", "--limit", "0"],
+        ["augment", "--angles", "1", "--random-rotation", "15"],
+        ["augment", "--random-rotation", "-5"],
+        ["augment", "--pipeline", "cifar"],
+        ["augment", "--random-rotation", "5", "--copies", "0"],
+        ["augment", "--random-rotation", "5", "--seed", "-1"],
         ["bogus"],
     ],
 )
@@ -204,6 +209,101 @@ def test_bad_arguments_exit_2(argv):
     with pytest.raises(SystemExit) as info:
         run(*argv)
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize("layout", ["interleaved", "blocked"])
+@pytest.mark.parametrize("chunk", [jobs.CHUNK, 7])
+def test_random_rotation_copies_are_seeded_and_recorded(
+    data_dir, tmp_path, layout, chunk, capsys, monkeypatch
+):
+    """--random-rotation: N x copies draws plus originals, the same file for any chunk size
+    and layout order, each sample's angle stored, verify and info read them."""
+    from fastaug.transforms import RandomRotation
+
+    monkeypatch.setattr(jobs, "CHUNK", chunk)
+    folder, arrays = data_dir
+    out = tmp_path / "r.npz"
+    argv = ["augment", "--random-rotation", "15", "--copies", "3", "--seed", "5"]
+    assert run(*argv, "--data", folder, "--out", out, "--layout", layout, "--dtype", "uint8") == 0
+    data = np.load(out)
+    images, src, copy, angle, params = (
+        data[k] for k in ("images", "source_index", "copy", "angle", "params")
+    )
+    source = arrays[NAMES[0]]
+    assert images.shape == (40 * 4, 28, 28) and params.shape == (160, 2)
+    assert sorted(np.bincount(src)) == [4] * 40 and sorted(np.bincount(copy + 1)) == [40] * 4
+    originals = copy < 0
+    assert np.all(angle[originals] == 0) and np.all(np.isnan(params[originals]))
+    assert np.all(np.abs(angle[~originals]) <= 15) and len(np.unique(angle[~originals])) == 120
+    for k in np.flatnonzero(originals):
+        assert images[k].tobytes() == source[src[k]].tobytes()
+    for k in np.flatnonzero(~originals)[::7]:
+        want = ndimage.rotate(source[src[k]], float(angle[k]), reshape=False, mode="nearest")
+        np.testing.assert_array_equal(images[k], want)
+        drawn = RandomRotation(15, order=3, mode="nearest")
+        np.testing.assert_array_equal(
+            images[k],
+            drawn(source[src[k] : src[k] + 1], seed=5, epoch=int(copy[k]), start=int(src[k]))[0],
+        )
+    # the same seed, any chunking or layout: the same (source, copy) -> the same image
+    key = np.lexsort((copy, src))
+    reference = tmp_path / "reference.npz"
+    monkeypatch.setattr(jobs, "CHUNK", 11)
+    assert run(*argv, "--data", folder, "--out", reference, "--dtype", "uint8", "--quiet") == 0
+    ref = np.load(reference)
+    ref_key = np.lexsort((ref["copy"], ref["source_index"]))
+    np.testing.assert_array_equal(images[key], ref["images"][ref_key])
+    np.testing.assert_array_equal(angle[key], ref["angle"][ref_key])
+    capsys.readouterr()
+    assert run("info", out) == 0
+    info = capsys.readouterr().out
+    assert (
+        "random-rotation 15, 3 copies per source, seed 5" in info
+        and "0:RandomRotation.angle" in info
+    )
+    assert run("verify", out, "--data", folder, "--samples", "30") == 0
+    assert capsys.readouterr().out.startswith("OK: 30 augmented samples")
+    other = tmp_path / "other.npz"
+    assert (
+        run(*argv[:-1], "6", "--data", folder, "--out", other, "--dtype", "uint8", "--quiet") == 0
+    )
+    assert not np.array_equal(np.load(other)["images"], ref["images"])  # another seed
+
+
+def test_pipeline_preset_copies_and_verify(data_dir, tmp_path, capsys):
+    from fastaug import presets
+
+    folder, arrays = data_dir
+    out = tmp_path / "p.npy"
+    argv = ["augment", "--pipeline", "mnist", "--copies", "2", "--no-original", "--seed", "1"]
+    assert run(*argv, "--data", folder, "--out", out, "--preview", tmp_path / "p.png") == 0
+    images = np.load(out)
+    copy = np.load(tmp_path / "p.copy.npy")
+    src = np.load(tmp_path / "p.source_index.npy")
+    assert images.shape == (80, 28, 28) and set(copy) == {0, 1}
+    source = arrays[NAMES[0]].astype(np.float32) / np.float32(255)
+    for c in (0, 1):
+        want = presets.mnist()(source, seed=1, epoch=c)
+        np.testing.assert_array_equal(images[copy == c], want[src[copy == c]])
+    assert (tmp_path / "p.png").stat().st_size > 0
+    capsys.readouterr()
+    assert run("verify", out, "--data", folder) == 0
+    assert "OK" in capsys.readouterr().out
+    assert (
+        run(
+            "augment",
+            "--angles",
+            "5",
+            "--copies",
+            "2",
+            "--data",
+            folder,
+            "--out",
+            tmp_path / "x.npz",
+        )
+        == 1
+    )
+    assert "--copies is for --random-rotation or --pipeline" in capsys.readouterr().err
 
 
 def _corrupt(folder, how):
