@@ -94,3 +94,24 @@ def ratio(slow, fast):
     if slow not in MEDIANS or fast not in MEDIANS:
         pytest.skip(f"needs both {slow!r} and {fast!r} in this run")
     return MEDIANS[slow] / MEDIANS[fast]
+
+
+def loop_or_pool(part, n, way, threads):
+    """A peer's run over ``n`` items: ``part(lo, hi)`` in one plain loop, or split among a
+    pool of ``threads`` Python threads (peers that release the GIL may gain from it)."""
+    if way == "loop":
+        return lambda: part(0, n)
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(threads)
+    bounds = np.linspace(0, n, threads + 1).astype(int)
+    return lambda: list(pool.map(part, bounds[:-1], bounds[1:]))
+
+
+@pytest.fixture
+def threads(request):
+    """fastaug's thread count for one test (parametrize indirectly), restored after."""
+    saved = fastaug.get_num_threads()
+    fastaug.set_num_threads(request.param)
+    yield request.param
+    fastaug.set_num_threads(saved)

@@ -10,14 +10,12 @@ image; at 1 and 2 threads for every method. OpenCV is given the same inverse map
 (``pip install -e ".[bench]"``) for the peers; fastaug's rows run without it.
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pytest
 from scipy import ndimage
 
 import fastaug
-from bench.conftest import MEDIANS, record
+from bench.conftest import MEDIANS, loop_or_pool, record
 
 THREADS = (1, 2)
 CASES = ("rotation", "affine")
@@ -65,14 +63,6 @@ def _opencv_inverse_maps(matrices, offsets):
     maps[:, 0, 2] = offsets[:, 1]
     maps[:, 1, 2] = offsets[:, 0]
     return maps
-
-
-@pytest.fixture
-def threads(request):
-    saved = fastaug.get_num_threads()
-    fastaug.set_num_threads(request.param)
-    yield request.param
-    fastaug.set_num_threads(saved)
 
 
 @pytest.mark.parametrize("threads", THREADS, indirect=True)
@@ -123,14 +113,7 @@ def test_opencv(benchmark, mnist_uint8, case, way, threads):
                 x[i], maps[i], (28, 28), flags=flags, borderMode=cv2.BORDER_REPLICATE
             )
 
-    if way == "loop":
-        run = lambda: part(0, len(x))  # noqa: E731
-    else:
-        pool = ThreadPoolExecutor(threads)
-        bounds = np.linspace(0, len(x), threads + 1).astype(int)
-
-        def run():
-            list(pool.map(part, bounds[:-1], bounds[1:]))
+    run = loop_or_pool(part, len(x), way, threads)
 
     benchmark.group = f"per-sample-{case}-{threads}-threads"
     try:

@@ -11,13 +11,10 @@ Loader: one epoch of ``MLP.step`` on minibatches of 100 over the full set, bare 
 ``x[idx]`` in the loop) against ``Loader(x, t, 100)``, and with ``presets.mnist()``.
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pytest
 
-import fastaug
-from bench.conftest import MEDIANS, record
+from bench.conftest import MEDIANS, loop_or_pool, record
 
 THREADS = (1, 2)
 
@@ -32,14 +29,6 @@ def _pipeline():
             BrightnessContrast(0.2, 0.2),
         ]
     )
-
-
-@pytest.fixture
-def threads(request):
-    saved = fastaug.get_num_threads()
-    fastaug.set_num_threads(request.param)
-    yield request.param
-    fastaug.set_num_threads(saved)
 
 
 @pytest.mark.parametrize("threads", THREADS, indirect=True)
@@ -81,14 +70,7 @@ def test_albumentations_pipeline(benchmark, mnist_train, threads, way):
     def part(lo, hi):
         return [transform(image=img)["image"] for img in x[lo:hi]]
 
-    if way == "loop":
-        run = lambda: part(0, len(x))  # noqa: E731
-    else:
-        pool = ThreadPoolExecutor(threads)
-        bounds = np.linspace(0, len(x), threads + 1).astype(int)
-
-        def run():
-            list(pool.map(part, bounds[:-1], bounds[1:]))
+    run = loop_or_pool(part, len(x), way, threads)
 
     benchmark.group = f"pipeline-60000-{threads}-threads"
     benchmark.pedantic(run, rounds=1)

@@ -346,13 +346,7 @@ def build_parser():
     exp.add_argument(
         "--lr", type=finite_float, default=0.001, help="learning rate (default: 0.001)"
     )
-    exp.add_argument("--data", metavar="DIR", help="folder with the MNIST IDX files")
-    exp.add_argument(
-        "--out-dir",
-        default="reports",
-        metavar="DIR",
-        help="where to write the report (default: reports)",
-    )
+    _report_arguments(exp)
     rep = sub.add_parser(
         "train-report",
         help="train the MLP on full MNIST with and without on-the-fly augmentation",
@@ -371,14 +365,19 @@ def build_parser():
     rep.add_argument(
         "--batch-size", type=positive_int, default=100, help="minibatch size (default: 100)"
     )
-    rep.add_argument("--data", metavar="DIR", help="folder with the MNIST IDX files")
-    rep.add_argument(
+    _report_arguments(rep)
+    return parser
+
+
+def _report_arguments(parser):
+    """Where a report's data comes from and where it goes."""
+    parser.add_argument("--data", metavar="DIR", help="folder with the MNIST IDX files")
+    parser.add_argument(
         "--out-dir",
         default="reports",
         metavar="DIR",
         help="where to write the report (default: reports)",
     )
-    return parser
 
 
 def _join_negative_values(argv):
