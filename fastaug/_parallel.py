@@ -11,6 +11,7 @@ takes part of one core (the output writer's CRC and disk copies, for instance), 
 on that core simply takes fewer tiles, instead of finishing an equal share last.
 """
 
+import contextlib
 import itertools
 import os
 import threading
@@ -24,6 +25,7 @@ MAX_THREADS = (
 _threads = MAX_THREADS
 _pool = None
 _pool_lock = threading.Lock()
+_this_thread = threading.local()  # a per-thread override: see threads_here
 
 
 def set_num_threads(n):
@@ -35,8 +37,20 @@ def set_num_threads(n):
 
 
 def get_num_threads():
-    """Threads the batch kernels use."""
-    return _threads
+    """Threads the batch kernels use (in this thread: see :func:`threads_here`)."""
+    return getattr(_this_thread, "threads", None) or _threads
+
+
+@contextlib.contextmanager
+def threads_here(n):
+    """Calls made from this thread use ``n`` threads meanwhile (others are unaffected): a
+    Dask task, whose worker already runs as many tasks at once as it has cores, uses one."""
+    saved = getattr(_this_thread, "threads", None)
+    _this_thread.threads = max(1, min(int(n), MAX_THREADS))
+    try:
+        yield
+    finally:
+        _this_thread.threads = saved
 
 
 def _helpers():
@@ -71,7 +85,7 @@ def run_tiles(n_tiles, worker):
             failed.append(exc)
             raise
 
-    helpers = min(_threads, n_tiles) - 1
+    helpers = min(get_num_threads(), n_tiles) - 1
     if helpers <= 0:
         worker(claim)
         return

@@ -20,6 +20,8 @@ EXAMPLES_AUGMENT = """examples:
   fastaug augment --angles -30:30:10 --no-original   # -30, -20, ..., 30 degrees
   fastaug augment --angles 15,-15 --dataset fashion-mnist --split test --limit 1000
   fastaug augment --angles 15,-15 --out aug.npy --preview aug.png --force
+  fastaug augment --angles 15,-15 --input big.npy --labels y.npy --out big-aug.npy --memory 128
+  fastaug augment --angles 15,-15 --input x.zarr --out x-aug.zarr --scheduler tcp://127.0.0.1:8786
 """
 
 EXAMPLES_COMPILE = """examples:
@@ -254,7 +256,30 @@ def build_parser():
     aug.add_argument(
         "--out",
         metavar="PATH",
-        help="output .npz (default: <dataset>-<split>-augmented.npz) or .npy",
+        help="output .npz (default: <dataset>-<split>-augmented.npz) or .npy; with --input "
+        "also DIR.zarr",
+    )
+    aug.add_argument(
+        "--input",
+        metavar="PATH",
+        help="augment this array instead of a dataset: .npy, .npz (with --key) or a Zarr "
+        "directory, images (N, H, W) or (N, H, W, C); larger than memory is fine, and an "
+        "interrupted run resumes",
+    )
+    aug.add_argument("--key", help="the array of an --input .npz")
+    aug.add_argument("--labels", metavar="PATH", help="labels for --input (.npy, .npz or Zarr)")
+    aug.add_argument(
+        "--memory",
+        type=positive_int,
+        default=256,
+        metavar="MB",
+        help="with --input: the job's data buffers stay within MB (default: 256)",
+    )
+    aug.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --input DIR.zarr and --out DIR.zarr: run on this dask.distributed "
+        "scheduler (tcp://host:8786); needs the dask extra",
     )
     aug.add_argument("--force", action="store_true", help="overwrite existing output files")
     aug.add_argument("--preview", metavar="PNG", help="also write a PNG grid of samples")
@@ -412,7 +437,58 @@ def cmd_augment(args):
         )
     elif args.copies != 1:
         raise ValueError("--copies is for --random-rotation or --pipeline")
-    summary = augment_dataset(
+    if args.input is not None:
+        summary = _augment_input(args, random)
+    else:
+        for option in ("key", "labels", "scheduler"):
+            if getattr(args, option) is not None:
+                raise ValueError(f"--{option} is for --input")
+        summary = _augment_dataset(args, random, augment_dataset)
+    if not args.quiet:
+        print(summary.line())
+    return 0
+
+
+def _augment_input(args, random):
+    """``--input``: an array of any size, out of core, or on a Dask scheduler."""
+    from .jobs import FixedAngles
+
+    work = (
+        random if random is not None else FixedAngles(args.angles, args.order, args.mode, args.cval)
+    )
+    progress = not args.quiet and sys.stderr.isatty()
+    if args.scheduler is not None:
+        from .dask import augment_zarr
+
+        return augment_zarr(
+            args.input,
+            args.out,
+            work,
+            scheduler=args.scheduler,
+            labels=args.labels,
+            dtype=args.dtype,
+            include_original=args.include_original,
+            force=args.force,
+        )
+    from .outofcore import augment_file
+
+    return augment_file(
+        args.input,
+        work,
+        key=args.key,
+        labels=args.labels,
+        dtype=args.dtype,
+        layout=args.layout,
+        include_original=args.include_original,
+        out=args.out,
+        memory_mb=args.memory,
+        force=args.force,
+        progress=progress,
+    )
+
+
+def _augment_dataset(args, random, augment_dataset):
+    return augment_dataset(
         args.angles or (),
         random=random,
         dataset=args.dataset,
@@ -430,9 +506,6 @@ def cmd_augment(args):
         preview=args.preview,
         progress=not args.quiet and sys.stderr.isatty(),
     )
-    if not args.quiet:
-        print(summary.line())
-    return 0
 
 
 def cmd_compile(args):

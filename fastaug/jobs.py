@@ -93,8 +93,11 @@ class FixedAngles:
             channel=None if chunk.ndim == 3 else 3,  # files hold channels last
         )
 
-    def columns(self, n, include_original, layout):
-        per_copy = ([0.0] if include_original else []) + self.angles
+    def columns(self, n, include_original, layout, start=0, items=None):
+        """Per-sample columns of sources ``start .. start + n`` with copies ``items``
+        (default: all), in ``layout`` order."""
+        items = self.angles if items is None else items
+        per_copy = ([0.0] if include_original else []) + list(items)
         return {"angle": _per_copy_column(np.asarray(per_copy, np.float32), n, layout)}
 
     def titles(self, include_original):
@@ -128,15 +131,18 @@ class RandomDraws:
         for j, copy in enumerate(items):
             grid[:, original + j] = self.pipeline(chunk, seed=self.seed, epoch=copy, start=start)
 
-    def columns(self, n, include_original, layout):
-        names, per_copy = None, []
-        for copy in range(self.copies):
-            drawn = self.pipeline.draw_params(n, seed=self.seed, epoch=copy)
-            names, values = _flat_params(drawn)
-            per_copy.append(values)
+    def columns(self, n, include_original, layout, start=0, items=None):
+        """Per-sample columns of sources ``start .. start + n`` with copies ``items``
+        (default: all), in ``layout`` order."""
+        items = self.pass_items() if items is None else list(items)
+        per_copy = []
+        names, _ = _flat_params(self.pipeline.draw_params(1, seed=self.seed))
+        for copy in items:
+            drawn = self.pipeline.draw_params(n, seed=self.seed, epoch=copy, start=start)
+            per_copy.append(_flat_params(drawn)[1])
         if include_original:
-            per_copy.insert(0, np.full_like(per_copy[0], np.nan))
-        copy_ids = np.asarray(([-1] if include_original else []) + self.pass_items(), np.int16)
+            per_copy.insert(0, np.full((n, len(names)), np.nan))
+        copy_ids = np.asarray(([-1] if include_original else []) + items, np.int16)
         stacked = np.stack(per_copy)  # (copies, n, parameters)
         if layout == "interleaved":
             stacked = stacked.transpose(1, 0, 2)
@@ -451,9 +457,13 @@ def describe(path):
     for key, arr in arrays.items():
         lines.append(f"  {key:13s} {str(arr.shape):18s} {arr.dtype}")
     if meta:
+        if meta.get("input"):
+            key = f" [{meta['key']}]" if meta.get("key") else ""
+            origin = f"  input         {meta['input']}{key}"
+        else:
+            origin = f"  dataset       {meta.get('dataset')} ({meta.get('split')})"
         lines.append(
-            f"  dataset       {meta.get('dataset')} ({meta.get('split')}), "
-            f"{meta.get('sources')} sources x {meta.get('copies')} copies, "
+            f"{origin}, {meta.get('sources')} sources x {meta.get('copies')} copies, "
             f"layout {meta.get('layout')}"
         )
         if meta.get("random"):
@@ -479,7 +489,7 @@ def describe(path):
             )
         lines.append(
             f"  made by       fastaug {meta.get('fastaug_version')}; inputs "
-            + ", ".join(f"{k} sha256 {h[:12]}" for k, h in meta.get("inputs", {}).items())
+            + ", ".join(f"{k} sha256 {h[:12]}" for k, h in (meta.get("inputs") or {}).items())
         )
     if "labels" in arrays:
         counts = np.bincount(np.asarray(arrays["labels"]).astype(np.int64).ravel())
