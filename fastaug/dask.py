@@ -68,10 +68,19 @@ def rotate(
 
 
 def augment(
-    darr, angles=(15, -15), labels=None, *, include_original=True, order=3, mode="nearest", cval=0.0
+    darr,
+    angles=(15, -15),
+    labels=None,
+    *,
+    include_original=True,
+    order=3,
+    mode="nearest",
+    cval=0.0,
+    name=None,
 ):
     """:func:`fastaug.augment` (interleaved: each image, then its rotations) of a Dask array;
-    returns ``(images, labels)`` (labels ``None`` when not given), lazily."""
+    returns ``(images, labels)`` (labels ``None`` when not given), lazily. ``name``: the
+    output's key prefix, as in ``map_blocks`` (default: from the arguments)."""
     darr = _whole_images(darr)
     angles = [float(a) for a in v.finite_angles(np.atleast_1d(angles))]
     copies = len(angles) + bool(include_original)
@@ -88,7 +97,7 @@ def augment(
             )[0]
 
     chunks = (tuple(c * copies for c in darr.chunks[0]),) + darr.chunks[1:]
-    images = darr.map_blocks(task, chunks=chunks, dtype=darr.dtype)
+    images = darr.map_blocks(task, chunks=chunks, dtype=darr.dtype, name=name)
     if labels is not None:
         labels = _repeat_rows(labels, copies, darr.chunks[0])
     return images, labels
