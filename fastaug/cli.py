@@ -273,7 +273,8 @@ def build_parser():
         type=positive_int,
         default=256,
         metavar="MB",
-        help="with --input: the job's data buffers stay within MB (default: 256)",
+        help="the job's data buffers stay within MB, whatever the number of angles or, "
+        "with --input, the size of the data (default: 256)",
     )
     aug.add_argument(
         "--scheduler",
@@ -505,6 +506,7 @@ def _augment_dataset(args, random, augment_dataset):
         force=args.force,
         preview=args.preview,
         progress=not args.quiet and sys.stderr.isatty(),
+        memory_mb=args.memory,
     )
 
 

@@ -57,6 +57,19 @@ def atomic_path(target, force=False):
         tmp.unlink(missing_ok=True)
 
 
+def check_free_space(folder, needed):
+    """Refuse to start a job whose output (``needed`` bytes) cannot fit in ``folder``'s
+    file system. A pseudo file system (size 0, like /proc) is left to fail when written."""
+    import shutil
+
+    usage = shutil.disk_usage(folder)
+    if usage.total and usage.free < needed:
+        raise OutputError(
+            f"not enough disk space in {folder}: the output needs {needed / 1e6:,.0f} MB, "
+            f"{usage.free / 1e6:,.0f} MB free"
+        )
+
+
 def save_figure(fig, path):
     """A matplotlib figure as a PNG at ``path``, written atomically; the figure is closed."""
     import matplotlib.pyplot as plt

@@ -210,21 +210,35 @@ def _passes(work, include_original, layout):
     return ([([], True)] if include_original else []) + [([a], False) for a in items]
 
 
-def _chunk_buffers(raw, dtype, passes):
+def _chunk_size(raw, dtype, passes, memory_mb):
+    """Sources per chunk: :data:`CHUNK`, or fewer where the two sample buffers of many
+    copies would not fit ``memory_mb`` (3600 angles would otherwise ask for 46 GB)."""
+    from .outofcore import chunk_sources
+
+    widest = max(len(a) + o for a, o in passes)
+    per_image = int(np.prod(raw.shape[1:])) * np.dtype(dtype).itemsize
+    in_item = int(np.prod(raw.shape[1:])) * raw.dtype.itemsize
+    return min(CHUNK, chunk_sources(memory_mb, in_item, per_image, widest))
+
+
+def _chunk_buffers(raw, dtype, passes, chunk=None):
     """The source chunk and the two sample buffers of :func:`_sample_blocks` for ``passes``
     (:func:`_passes`), with their pages touched: the job does this while the kernels load, so
     the first chunks do not pay for fresh memory (up to 0.05 s each on VMs that give freed
     memory back to the host). No source chunk (None) when ``raw`` is already in ``dtype``:
     :func:`_source_images` then uses it as stored."""
     n, rest = raw.shape[0], raw.shape[1:]
+    chunk = CHUNK if chunk is None else chunk
     widest = max(len(a) + o for a, o in passes)
-    sources = None if raw.dtype == dtype else np.empty((min(CHUNK, n),) + rest, dtype)
-    samples = np.empty((2, min(CHUNK, n) * widest) + rest, dtype)
+    sources = None if raw.dtype == dtype else np.empty((min(chunk, n),) + rest, dtype)
+    samples = np.empty((2, min(chunk, n) * widest) + rest, dtype)
     samples.fill(0)  # NumPy releases the GIL here, so the kernel loader runs on meanwhile
     return sources, samples
 
 
-def _sample_blocks(raw, dtype, work, include_original, layout, progress, buffers=None):
+def _sample_blocks(
+    raw, dtype, work, include_original, layout, progress, buffers=None, chunk_size=None
+):
     """The augmented samples in file order, as blocks of rows computed chunk by chunk into
     two buffers used in turn: the output is never all in memory (each block is written
     while the next is computed). ``work``: :class:`FixedAngles` or :class:`RandomDraws`;
@@ -238,8 +252,9 @@ def _sample_blocks(raw, dtype, work, include_original, layout, progress, buffers
 
     n = raw.shape[0]
     passes = _passes(work, include_original, layout)
+    chunk_size = CHUNK if chunk_size is None else chunk_size
     if buffers is None:
-        buffers = _chunk_buffers(raw, dtype, passes)
+        buffers = _chunk_buffers(raw, dtype, passes, chunk_size)
     # Two sample buffers in turn: one is written while the other is filled.
     sources, samples = buffers
     turn = 0
@@ -248,8 +263,8 @@ def _sample_blocks(raw, dtype, work, include_original, layout, progress, buffers
     ) as bar:
         for items, original in passes:
             copies = len(items) + original
-            for s in range(0, n, CHUNK):
-                m = min(CHUNK, n - s)
+            for s in range(0, n, chunk_size):
+                m = min(chunk_size, n - s)
                 chunk = _source_images(
                     raw[s : s + m], dtype, out=None if sources is None else sources[:m]
                 )
@@ -318,6 +333,7 @@ def augment_dataset(
     preview=None,
     progress=False,
     download=True,
+    memory_mb=256,
 ):
     """Augment a dataset split and write it to ``out`` (``.npz`` or ``.npy``): each source
     followed by its rotations by ``angles``, or by random copies (``random``: a
@@ -358,9 +374,16 @@ def augment_dataset(
     )
     if limit is not None:
         raw, labels = raw[:limit], labels[:limit]
-    buffers = _chunk_buffers(raw, dtype, _passes(work, include_original, layout))
+    passes = _passes(work, include_original, layout)
+    chunk = _chunk_size(raw, dtype, passes, memory_mb)
     n = raw.shape[0]
     copies = work.copies + include_original
+    needed = n * copies * int(np.prod(raw.shape[1:])) * np.dtype(dtype).itemsize
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise io.OutputError(f"output folder {folder} does not exist")
+    io.check_free_space(folder, needed)
+    buffers = _chunk_buffers(raw, dtype, passes, chunk)
     sources = np.arange(n, dtype=np.int64)
     interleaved = layout == "interleaved"
     source_index = np.repeat(sources, copies) if interleaved else np.tile(sources, copies)
@@ -386,7 +409,7 @@ def augment_dataset(
     images = io.StreamedArray(
         (n * copies,) + raw.shape[1:],
         np.dtype(dtype),
-        _sample_blocks(raw, dtype, work, include_original, layout, progress, buffers),
+        _sample_blocks(raw, dtype, work, include_original, layout, progress, buffers, chunk),
     )
 
     previews = [Path(preview)] if preview is not None else []

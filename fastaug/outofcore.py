@@ -399,12 +399,7 @@ def augment_file(
     journal = Path(f"{out}{PROGRESS_SUFFIX}")
     done = _resume_point(journal, identity)
     need = total_bytes * (2 if out.suffix == ".npz" else 1)
-    free = shutil.disk_usage(out.parent).free
-    if free < need * (1 - done / max(len(tasks), 1)):
-        raise io.OutputError(
-            f"not enough disk space in {out.parent}: the output needs {need / 1e6:,.0f} MB, "
-            f"{free / 1e6:,.0f} MB free"
-        )
+    io.check_free_space(out.parent, int(need * (1 - done / max(len(tasks), 1))))
     partial = Path(f"{out}.partial")
     if out.suffix == ".zarr":
         sink = ZarrColumns(partial, columns, chunk * copies, resume=done > 0)

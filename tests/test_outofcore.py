@@ -266,12 +266,41 @@ def test_not_enough_disk_space_is_refused_before_writing(tmp_path, monkeypatch, 
     before = set(tmp_path.iterdir())
 
     class Usage:
-        free = 1000
+        total, free = 10**12, 1000
 
-    monkeypatch.setattr(outofcore.shutil, "disk_usage", lambda path: Usage)
+    monkeypatch.setattr("shutil.disk_usage", lambda path: Usage)
     assert (
         run("augment", "--angles", "15", "--input", tmp_path / "x.npy", "--out", tmp_path / "o.npy")
         == 1
     )
     assert "not enough disk space" in capsys.readouterr().err
     assert set(tmp_path.iterdir()) == before
+
+
+def test_the_dataset_job_sizes_its_chunks_from_the_budget_too(tmp_path, monkeypatch, capsys):
+    """3600 angles of the in-memory dataset job: its two sample buffers would have asked
+    for 2048 x 3601 images each (46 GB for full MNIST); now they fit --memory."""
+    import sys as _sys
+
+    _sys.path.insert(0, str(Path(__file__).parent))
+    from idx_fixtures import write_dataset
+
+    write_dataset(tmp_path / "data", n_train=40)
+    raw = np.zeros((40, 28, 28), np.uint8)
+    passes = jobs._passes(
+        jobs.FixedAngles(np.arange(3600) / 10, 3, "nearest", 0.0), True, "interleaved"
+    )
+    chunk = jobs._chunk_size(raw, "float32", passes, 64)
+    assert chunk >= 1 and 2 * chunk * 3601 * 28 * 28 * 4 <= 64 << 20
+    args = ["augment", "--angles", "-180:179.9:0.1", "--data", tmp_path / "data", "--limit", "4",
+            "--out", tmp_path / "o.npy", "--memory", "64", "--quiet"]  # fmt: skip
+    assert run(*args) == 0
+    assert np.load(tmp_path / "o.npy", mmap_mode="r").shape == (4 * 3601, 28, 28)
+
+    class Usage:
+        total, free = 10**12, 1000
+
+    monkeypatch.setattr("shutil.disk_usage", lambda path: Usage)
+    assert run(*args[:-3], "--out", tmp_path / "p.npy") == 1
+    assert "not enough disk space" in capsys.readouterr().err
+    assert not (tmp_path / "p.npy").exists()
