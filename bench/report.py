@@ -228,7 +228,7 @@ def scale_out_sections(cases, extra):
             "## Beyond one process: Dask (full MNIST, ±15°, float32, order 3)\n",
             "`in-memory`: `fastaug.augment` on 2 threads. `dask-N-workers`: "
             "`fastaug.dask.augment` on a `LocalCluster` of N processes x 1 thread, input "
-            "persisted on the workers, 4096 images a chunk, result persisted there. "
+            "persisted on the workers, result persisted there. "
             "`dask-zarr-job-2-workers`: the whole command `fastaug augment --input x.zarr "
             "--out y.zarr --scheduler ...` (uint8 in, float32 out, Zarr's default "
             "compression), start-up included. Target: 2 workers >= 70 % of in-memory.\n",
@@ -238,12 +238,12 @@ def scale_out_sections(cases, extra):
             + ".",
         ]
         if "dask-1-workers" in row:
-            chunks = -(-60000 // 4096)
-            per_chunk = row["dask-1-workers"] / chunks
-            samples = 4096 * 3
+            chunk = extra["scale-out"]["dask-1-workers"].get("chunk", 4096)
+            per_chunk = row["dask-1-workers"] / -(-60000 // chunk)
+            samples = chunk * 3
             out_bytes = samples * 28 * 28 * 4
             lines.append(
-                f"\nOn paper, from these numbers: one chunk (4096 sources, 12288 samples, "
+                f"\nOn paper, from these numbers: one chunk ({chunk} sources, {samples} samples, "
                 f"{out_bytes / 1e6:.0f} MB of float32) costs {per_chunk * 1e3:.0f} ms of one "
                 f"core, so a core makes {samples / per_chunk / 1e3:,.0f}k samples/s and writes "
                 f"{out_bytes / per_chunk / 1e9:.2f} GB/s. A cluster of N nodes x c cores computes "

@@ -4,7 +4,8 @@ than its memory budget.
 
 * ``in-memory``: ``fastaug.augment`` on the 60000 float32 images (2 threads).
 * ``dask-N-workers``: the same through ``fastaug.dask.augment`` on a ``LocalCluster`` of N
-  processes x 1 thread, the images already on the workers (persisted), the result kept there
+  processes x 1 thread, the images already on the workers (persisted, CHUNK images a
+  chunk), the result kept there
   (``persist``): the engine's cost without the client's transfers.
 * ``dask-zarr-job-2-workers``: the command-line job ``--input x.zarr --out y.zarr
   --scheduler``: reading, augmenting and writing Zarr on the workers.
@@ -21,6 +22,11 @@ import pytest
 
 import fastaug
 from bench.conftest import MEDIANS, record
+
+#: Images per Dask chunk: 8 tasks of ~80 ms. Each task costs the scheduler and the worker
+#: some ms, so fewer, larger chunks came closer to in-memory speed on 2 workers (medians of
+#: 5: 4096 a chunk 0.29 s, 7500 0.21 s, 15000 0.20 s, in memory 0.18 s).
+CHUNK = 7500
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed")
 da = pytest.importorskip("dask.array", reason="the dask extra is not installed")
@@ -41,9 +47,7 @@ def mnist_zarr(tmp_path_factory, mnist_train):
     zarr = pytest.importorskip("zarr")
     path = tmp_path_factory.mktemp("zarr") / "x.zarr"
     x = mnist_train[0]
-    # 4096 images a chunk: 15 tasks of ~30 ms, against ~3 ms of scheduling each
-    # (2048 a chunk measured 0.25 s a run, 4096 0.22-0.23 s).
-    zarr.create_array(str(path), shape=x.shape, dtype=x.dtype, chunks=(4096, 28, 28))[:] = x
+    zarr.create_array(str(path), shape=x.shape, dtype=x.dtype, chunks=(CHUNK, 28, 28))[:] = x
     return path
 
 
@@ -61,7 +65,7 @@ def test_dask_workers(benchmark, mnist_train, mnist_zarr, workers):
     ):  # fmt: skip
         d = client.persist(da.from_zarr(str(mnist_zarr)))
         distributed.wait(d)
-        distributed.wait(client.persist(fd.augment(d[:4096], (15, -15))[0]))  # warm workers
+        distributed.wait(client.persist(fd.augment(d, (15, -15), name="warm")[0]))  # every worker
         rounds = iter(range(100))
 
         def run():
@@ -75,7 +79,9 @@ def test_dask_workers(benchmark, mnist_train, mnist_zarr, workers):
         check = fd.augment(d[:34], (15, -15))[0].compute()
         np.testing.assert_array_equal(check, fastaug.augment(x[:34], angles=(15, -15))[0])
     record(benchmark, f"scale-dask-{workers}")
-    benchmark.extra_info.update(case="scale-out", peer=f"dask-{workers}-workers", scale=1.0)
+    benchmark.extra_info.update(
+        case="scale-out", peer=f"dask-{workers}-workers", scale=1.0, chunk=CHUNK
+    )
 
 
 def test_dask_zarr_job(benchmark, mnist_train, tmp_path):
