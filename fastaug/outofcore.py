@@ -28,6 +28,7 @@ import numpy as np
 
 from . import __version__, io
 from . import _validation as v
+from .datasets import sha256
 from .functional import LAYOUTS
 
 #: Default budget for the job's data buffers (``--memory``), in MB.
@@ -77,7 +78,7 @@ class NpyRegion:
         return out
 
     def digest(self):
-        return _file_sha256(self.path)
+        return sha256(self.path)
 
 
 def _header(fh, label):
@@ -164,9 +165,7 @@ class ZarrSource:
     def digest(self):
         h = hashlib.sha256()
         for file in sorted(p for p in self.path.rglob("*") if p.is_file()):
-            h.update(
-                str(file.relative_to(self.path)).encode() + b"\0" + _file_sha256(file).encode()
-            )
+            h.update(str(file.relative_to(self.path)).encode() + b"\0" + sha256(file).encode())
         return h.hexdigest()
 
 
@@ -182,14 +181,6 @@ def open_source(path, key=None):
     if path.is_dir():
         return ZarrSource(path)
     raise InputError(f"{path}: expected a .npy, a .npz (with --key) or a Zarr directory")
-
-
-def _file_sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(4 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- outputs
