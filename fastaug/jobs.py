@@ -79,6 +79,11 @@ class FixedAngles:
     def pass_items(self):
         return self.angles
 
+    def one_copy(self):
+        """The same job with one copy: what loading the kernels needs (3600 angles would
+        make 3600 plans before the first chunk could start)."""
+        return FixedAngles(self.angles[:1], self.order, self.mode, self.cval)
+
     def fill(self, chunk, start, items, original, block):
         """``block``: the chunk's samples of one pass, each source then its copies."""
         augment_into(
@@ -123,6 +128,10 @@ class RandomDraws:
 
     def pass_items(self):
         return list(range(self.copies))
+
+    def one_copy(self):
+        """The same draws with one copy (see :meth:`FixedAngles.one_copy`)."""
+        return RandomDraws(self.pipeline, 1, self.seed, self.name, self.rotation, self.arguments)
 
     def fill(self, chunk, start, items, original, block):
         grid = block.reshape((len(chunk), len(items) + original) + chunk.shape[1:])
@@ -281,6 +290,7 @@ def _start_loading_kernels(image_shape, dtype, work, include_original, layout):
     read and decompressed; the arrays have the real chunks' types. Daemon: Ctrl-C need not
     wait."""
     blank = np.zeros((2,) + tuple(image_shape), np.uint8)
+    work = work.one_copy()
 
     def load():
         try:
@@ -369,41 +379,45 @@ def augment_dataset(
     kernels = _start_loading_kernels(
         datasets.spec(dataset).image_shape, dtype, work, include_original, layout
     )
-    raw, labels, located = datasets.load_split(
-        dataset, split, path=data, download=download, progress=progress
-    )
-    if limit is not None:
-        raw, labels = raw[:limit], labels[:limit]
-    passes = _passes(work, include_original, layout)
-    chunk = _chunk_size(raw, dtype, passes, memory_mb)
-    n = raw.shape[0]
-    copies = work.copies + include_original
-    needed = n * copies * int(np.prod(raw.shape[1:])) * np.dtype(dtype).itemsize
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise io.OutputError(f"output folder {folder} does not exist")
-    io.check_free_space(folder, needed)
-    buffers = _chunk_buffers(raw, dtype, passes, chunk)
-    sources = np.arange(n, dtype=np.int64)
-    interleaved = layout == "interleaved"
-    source_index = np.repeat(sources, copies) if interleaved else np.tile(sources, copies)
-    columns = dict(labels=labels[source_index], source_index=source_index)
-    columns.update(work.columns(n, include_original, layout))
-    meta = dict(
-        fastaug_version=__version__,
-        dataset=dataset,
-        split=split,
-        **work.meta(),
-        dtype=dtype,
-        layout=layout,
-        include_original=bool(include_original),
-        limit=limit,
-        sources=n,
-        copies=copies,
-        data_origin=located.origin,
-        checksums_verified=located.verified,
-        inputs={p.name: datasets.sha256(p) for p in located.split_paths(split)},
-    )
+    try:
+        raw, labels, located = datasets.load_split(
+            dataset, split, path=data, download=download, progress=progress
+        )
+        if limit is not None:
+            raw, labels = raw[:limit], labels[:limit]
+        passes = _passes(work, include_original, layout)
+        chunk = _chunk_size(raw, dtype, passes, memory_mb)
+        n = raw.shape[0]
+        copies = work.copies + include_original
+        needed = n * copies * int(np.prod(raw.shape[1:])) * np.dtype(dtype).itemsize
+        folder = out.parent if str(out.parent) else Path(".")
+        if not folder.is_dir():
+            raise io.OutputError(f"output folder {folder} does not exist")
+        io.check_free_space(folder, needed)
+        buffers = _chunk_buffers(raw, dtype, passes, chunk)
+        sources = np.arange(n, dtype=np.int64)
+        interleaved = layout == "interleaved"
+        source_index = np.repeat(sources, copies) if interleaved else np.tile(sources, copies)
+        columns = dict(labels=labels[source_index], source_index=source_index)
+        columns.update(work.columns(n, include_original, layout))
+        meta = dict(
+            fastaug_version=__version__,
+            dataset=dataset,
+            split=split,
+            **work.meta(),
+            dtype=dtype,
+            layout=layout,
+            include_original=bool(include_original),
+            limit=limit,
+            sources=n,
+            copies=copies,
+            data_origin=located.origin,
+            checksums_verified=located.verified,
+            inputs={p.name: datasets.sha256(p) for p in located.split_paths(split)},
+        )
+    except BaseException:
+        kernels.join()  # no kernel loading left running in the background
+        raise
     # All of the above runs while the kernels load (hashing and filling release the GIL).
     kernels.join()  # loaded (or compiled, once per machine) before the first chunk
     images = io.StreamedArray(
