@@ -47,8 +47,11 @@ class AugmentSummary:
             f"wrote {self.samples:,} samples ({self.sources:,} sources x "
             f"{self.samples // max(self.sources, 1)}) = {self.bytes / 1e6:,.1f} MB to "
             f"{', '.join(str(p) for p in self.paths)} in {self.seconds:.2f} s "
-            f"({self.images_per_second:,.0f} images/s)"
+            f"({self.images_per_second:,.0f} images/s{self._details()})"
         )
+
+    def _details(self):
+        return ""
 
 
 def _source_images(images, dtype, out=None):
@@ -145,7 +148,7 @@ class RandomDraws:
         (default: all), in ``layout`` order."""
         items = self.pass_items() if items is None else list(items)
         per_copy = []
-        names, _ = _flat_params(self.pipeline.draw_params(1, seed=self.seed))
+        names = self.param_names
         for copy in items:
             drawn = self.pipeline.draw_params(n, seed=self.seed, epoch=copy, start=start)
             per_copy.append(_flat_params(drawn)[1])
@@ -162,8 +165,12 @@ class RandomDraws:
         if self.rotation is not None:
             angles = columns["params"][:, names.index("0:RandomRotation.angle")]
             columns["angle"] = np.nan_to_num(angles, nan=0.0)  # float64: as drawn
-        self._names = names
         return columns
+
+    @property
+    def param_names(self):
+        """The names of the ``params`` columns (one draw shows them)."""
+        return _flat_params(self.pipeline.draw_params(1, seed=self.seed))[0]
 
     def titles(self, include_original):
         return (["original"] if include_original else []) + [
@@ -178,7 +185,7 @@ class RandomDraws:
             pipeline=repr(self.pipeline.transforms),
             seed=self.seed,
             random_copies=self.copies,
-            param_names=self._names,
+            param_names=self.param_names,
             angles=[],
             order=order,
             mode=mode,

@@ -30,6 +30,7 @@ from . import __version__, io
 from . import _validation as v
 from .datasets import sha256
 from .functional import LAYOUTS
+from .jobs import AugmentSummary
 
 #: Default budget for the job's data buffers (``--memory``), in MB.
 DEFAULT_MEMORY_MB = 256
@@ -252,27 +253,16 @@ class ZarrColumns:
 
 # --------------------------------------------------------------------------- the job
 @dataclass
-class OutOfCoreSummary:
-    samples: int
-    bytes: int
-    seconds: float
-    paths: list
-    sources: int
-    chunks: int
-    resumed_from: int
+class OutOfCoreSummary(AugmentSummary):
+    """:class:`fastaug.jobs.AugmentSummary` with the chunks done and where a resumed run
+    took over."""
 
-    @property
-    def images_per_second(self):
-        return self.samples / self.seconds if self.seconds else float("inf")
+    chunks: int = 0
+    resumed_from: int = 0
 
-    def line(self):
+    def _details(self):
         resumed = f", resumed after chunk {self.resumed_from}" if self.resumed_from else ""
-        return (
-            f"wrote {self.samples:,} samples ({self.sources:,} sources x "
-            f"{self.samples // max(self.sources, 1)}) = {self.bytes / 1e6:,.1f} MB to "
-            f"{', '.join(str(p) for p in self.paths)} in {self.seconds:.2f} s "
-            f"({self.images_per_second:,.0f} images/s, {self.chunks} chunks{resumed})"
-        )
+        return f", {self.chunks} chunks{resumed}"
 
 
 def chunk_sources(memory_mb, in_item, out_item, copies):

@@ -31,7 +31,9 @@ from scipy import ndimage
 from . import _validation as v
 from . import draws
 from .functional import _plane_axes, affine_each, rotation_matrices
+from .kernels import rotate as rotate_kernels
 from .kernels.photometric import scale_shift_clip as _scale_shift_clip
+from .resampling import cast_rule
 
 _SLOTS = 8  #: random numbers a transform may draw per sample (stream ``8 * node + slot``)
 
@@ -527,9 +529,10 @@ class Compose(Transform):
                     f"masks of dtype {masks.dtype} are resampled with order 0 like label maps; "
                     "pass integer or bool masks", stacklevel=2,
                 )  # fmt: skip
-        nodes = [node for node in self._tree()]
         leaves = [
-            (node, e) for node, e in zip(nodes, params.transforms) if not isinstance(node, OneOf)
+            (node, e)
+            for node, e in zip(self._tree(), params.transforms)
+            if not isinstance(node, OneOf)
         ]
         out, out_masks = _run_stages(arr, leaves, params, channel, masks)
         result = (
@@ -566,14 +569,13 @@ def _stages(leaves):
 
 
 def _cast(values, dtype):
-    """float64 -> ``dtype`` as SciPy stores doubles (integers: half away from zero, clip)."""
-    if dtype.kind == "f":
-        return values.astype(dtype)
-    if dtype.kind == "b":
-        return (values >= 1.0) | (values <= -1.0)  # C's conversion, as the kernels store
-    info = np.iinfo(dtype)
-    rounded = np.where(values > 0, values + 0.5, values - 0.5)
-    return np.trunc(np.clip(rounded, info.min, info.max)).astype(dtype)
+    """float64 -> ``dtype`` by the kernels' own store (SciPy's: integers rounded half away
+    from zero and clipped, bool as C converts)."""
+    n, size = values.shape[0], int(np.prod(values.shape[1:]))
+    flat = np.ascontiguousarray(values, dtype=np.float64).reshape(n, size)
+    out = np.empty(values.shape, dtype)
+    rotate_kernels.planes_store(flat, out.reshape(n, 1, size), 0, n, *cast_rule(dtype))
+    return out
 
 
 def _run_stages(arr, leaves, params, channel, masks):

@@ -54,3 +54,24 @@ def mnist_dir():
         return datasets.locate("mnist", download=False)
     except datasets.DatasetNotFound as exc:
         pytest.skip(f"real MNIST not available (set FASTAUG_DATA): {exc}")
+
+
+def run_under_workqueue(script, cwd, timeout=600):
+    """``script`` in a fresh Python with Numba's ``workqueue`` threading layer forced (the
+    layer is chosen once per process, and it aborts when two threads launch parallel
+    kernels at once); returns its stdout, after checking it exited cleanly."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout

@@ -1,9 +1,6 @@
 """fastaug.Loader: every sample once per epoch, deterministic batches, a clean stop."""
 
 import gc
-import os
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -13,6 +10,8 @@ import pytest
 
 from fastaug import Loader, presets
 from fastaug.transforms import Compose, GaussianNoise, RandomAffine
+
+from conftest import run_under_workqueue
 
 
 def _data(n=230):
@@ -154,16 +153,12 @@ def test_loader_and_mlp_together_under_the_workqueue_layer(tmp_path):
         for epoch in range(2):
             for xb, yb in Loader(x, y, 50, pipeline=presets.mnist(), seed=epoch):
                 losses.append(net.step(xb.reshape(len(xb), -1), yb, 0.01))
-        print("ok", len(losses), np.isfinite(losses).all())
+        import numba
+        print("ok", len(losses), np.isfinite(losses).all(), numba.config.THREADING_LAYER)
     """)
-    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "ok 24 True" in done.stdout
+    assert run_under_workqueue(script, tmp_path, timeout=300).split() == [
+        "ok",
+        "24",
+        "True",
+        "workqueue",
+    ]

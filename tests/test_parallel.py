@@ -1,9 +1,6 @@
 """fastaug's threads: every tile taken exactly once, errors surface, results independent of
 the thread count, and calls from many Python threads at once are safe."""
 
-import os
-import subprocess
-import sys
 import textwrap
 import threading
 
@@ -14,6 +11,8 @@ from scipy import ndimage
 import fastaug
 from fastaug import _parallel
 from fastaug.kernels import rotate as rotate_kernels
+
+from conftest import run_under_workqueue
 
 
 @pytest.fixture
@@ -141,14 +140,4 @@ def test_concurrent_calls_survive_numbas_workqueue_threading_layer(tmp_path):
         assert errors == [], errors
         print("ok", numba.config.THREADING_LAYER)
     """)
-    env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == ["ok", "workqueue"]
+    assert run_under_workqueue(script, tmp_path).split() == ["ok", "workqueue"]
