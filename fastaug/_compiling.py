@@ -1,7 +1,8 @@
 """Saying when fastaug's kernels compile, and measuring how long each takes.
 
 Numba compiles a kernel the first time it meets new argument types and keeps the machine code
-in fastaug's disk cache (``kernels/_jit.py``), so this happens once per machine and dtype. It
+in fastaug's disk cache (``fastaug/kernels/_jit.py``), so this happens once per machine and
+dtype. It
 takes seconds, holding the GIL: without a word, a first call looks hung. Numba broadcasts a
 ``numba:compile`` event only when it really compiles (a cache hit sends none), so a listener
 on it says exactly when: one line on stderr the first time in a process, and on a terminal a

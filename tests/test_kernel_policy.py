@@ -1,9 +1,9 @@
-"""Kernels follow the one JIT policy (kernels/_jit.py) and the dependency rule."""
+"""Kernels follow the one JIT policy (fastaug/kernels/_jit.py) and the dependency rule."""
 
 import ast
 from pathlib import Path
 
-KERNELS = Path(__file__).resolve().parents[1] / "kernels"
+KERNELS = Path(__file__).resolve().parents[1] / "fastaug" / "kernels"
 
 
 def test_no_bare_njit_or_fastmath_outside_the_policy_module():
