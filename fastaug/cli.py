@@ -123,6 +123,14 @@ def positive_int(text):
     return _number(text, int, lambda v: v >= 1, "a positive integer")
 
 
+def thread_count(text):
+    from ._parallel import MAX_THREADS
+
+    return _number(
+        text, int, lambda v: 1 <= v <= MAX_THREADS, f"an integer from 1 to {MAX_THREADS}"
+    )
+
+
 def finite_float(text):
     return _number(text, float, math.isfinite, "a finite number")
 
@@ -249,7 +257,7 @@ def build_parser():
     )
     aug.add_argument(
         "--threads",
-        type=positive_int,
+        type=thread_count,
         metavar="N",
         help="threads for the kernels (default: all cores)",
     )
@@ -268,6 +276,13 @@ def build_parser():
     )
     aug.add_argument("--key", help="the array of an --input .npz")
     aug.add_argument("--labels", metavar="PATH", help="labels for --input (.npy, .npz or Zarr)")
+    aug.add_argument(
+        "--scale",
+        action=argparse.BooleanOptionalAction,
+        help="with --input: divide integer images (up to 16 bits) by their dtype's maximum "
+        "into float32 [0, 1] (default: uint8 only; every other dtype keeps its values, and a "
+        "value the output --dtype cannot hold exactly is an error)",
+    )
     aug.add_argument(
         "--memory",
         type=positive_int,
@@ -441,7 +456,7 @@ def cmd_augment(args):
     if args.input is not None:
         summary = _augment_input(args, random)
     else:
-        for option in ("key", "labels", "scheduler"):
+        for option in ("key", "labels", "scheduler", "scale"):
             if getattr(args, option) is not None:
                 raise ValueError(f"--{option} is for --input")
         summary = _augment_dataset(args, random, augment_dataset)
@@ -470,6 +485,8 @@ def _augment_input(args, random):
             dtype=args.dtype,
             include_original=args.include_original,
             force=args.force,
+            scale=args.scale,
+            limit=args.limit,
         )
     from .outofcore import augment_file
 
@@ -485,6 +502,8 @@ def _augment_input(args, random):
         memory_mb=args.memory,
         force=args.force,
         progress=progress,
+        scale=args.scale,
+        limit=args.limit,
     )
 
 
@@ -618,6 +637,8 @@ def main(argv=None):
     argv = _join_negative_values(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "angles", None) == []:  # argparse drops a value of "--" (--angles=--)
+        parser.error("argument --angles: expected comma-separated finite numbers; got '--'")
     from .datasets import DatasetError, DatasetNotFound
     from .io import OutputError
 

@@ -116,10 +116,11 @@ def apply(darr, pipeline, seed, epoch=0):
     return darr.map_blocks(task, dtype=darr.dtype)
 
 
-def _work_blocks(src, work, dtype, include_original):
+def _work_blocks(src, work, dtype, include_original, scale):
     """The augmented images of ``work`` (``jobs.FixedAngles`` / ``jobs.RandomDraws``) and
-    their columns, as Dask arrays chunked like ``src`` along the samples."""
-    from .jobs import _source_images
+    their columns, as Dask arrays chunked like ``src`` along the samples; ``scale``: how
+    stored pixels become ``dtype`` (:func:`fastaug.pixels.resolve_scale`)."""
+    from .pixels import to_output
 
     copies = work.copies + include_original
     items = work.pass_items()
@@ -127,7 +128,7 @@ def _work_blocks(src, work, dtype, include_original):
 
     def images_task(block, block_info=None):
         start = block_info[0]["array-location"][0][0]
-        images = _source_images(np.asarray(block), dtype)
+        images = to_output(np.asarray(block), dtype, scale, label=f"images[{start}:]")
         out = np.empty((len(block) * copies,) + block.shape[1:], dtype)
         with threads_here(1):
             work.fill(images, start, items, include_original, out)
@@ -152,13 +153,13 @@ def _work_blocks(src, work, dtype, include_original):
     return images, columns
 
 
-def augment_zarr(
-    input, out, work, *, scheduler, labels=None, dtype="float32", include_original=True, force=False
-):
+def augment_zarr(input, out, work, *, scheduler, labels=None, dtype="float32",
+                 include_original=True, force=False, scale=None, limit=None):  # fmt: skip
     """The ``fastaug augment --input X.zarr --out Y.zarr --scheduler ADDRESS`` job: read
     Zarr, augment on the ``dask.distributed`` scheduler at ``scheduler``, write a Zarr group
     (``images``, ``labels``, ``source_index``, and the work's columns) into
-    ``<out>.partial``, renamed to ``out`` when every chunk is written."""
+    ``<out>.partial``, renamed to ``out`` when every chunk is written. ``scale`` and
+    ``limit`` as in :func:`fastaug.outofcore.augment_file`."""
     import json
     import shutil
 
@@ -179,14 +180,21 @@ def augment_zarr(
         raise ValueError(
             f"{input}: expected images (N, H, W) or (N, H, W, C); got shape {src.shape}"
         )
+    from .pixels import resolve_scale
+
+    scale = resolve_scale(src.dtype, dtype, scale)
+    total = src.shape[0]
+    if limit is not None:
+        src = src[:limit]
     src = _whole_images(src)
     n = src.shape[0]
-    images, columns = _work_blocks(src, work, dtype, include_original)
+    images, columns = _work_blocks(src, work, dtype, include_original, scale)
     copies = work.copies + include_original
     if labels is not None:
         label_array = da.from_zarr(str(labels))
-        if label_array.shape[:1] != (n,):
-            raise ValueError(f"{labels}: {label_array.shape[0]} labels for {n} images")
+        if label_array.shape[:1] != (total,):
+            raise ValueError(f"{labels}: {label_array.shape[0]} labels for {total} images")
+        label_array = label_array[:n]
         columns = {"labels": _repeat_rows(label_array, copies, src.chunks[0]), **columns}
     partial = Path(f"{out}.partial")
     if partial.exists():
@@ -206,6 +214,8 @@ def augment_zarr(
         dtype=dtype,
         layout="interleaved",
         include_original=bool(include_original),
+        scale=scale,
+        limit=limit,
         sources=n,
         copies=copies,
         scheduler=scheduler,

@@ -5,6 +5,7 @@ and write each chunk while the next is computed, so the output is never all in m
 into a file written atomically (see :mod:`fastaug.io`).
 """
 
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, datasets, io
+from . import __version__, datasets, io, pixels
 from . import _validation as v
 from .functional import LAYOUTS, augment_into
 
@@ -27,7 +28,11 @@ CHUNK = 2048
 COLUMNS = ("labels", "source_index", "angle", "copy", "params")
 #: Sources shown in a --preview grid.
 PREVIEW_ROWS = 4
-OUTPUT_DTYPES = ("float32", "uint8")
+#: Copies shown per source in a --preview grid (the first ones).
+PREVIEW_COPIES = 12
+OUTPUT_DTYPES = pixels.OUTPUT_DTYPES
+#: Most random copies of each source: the ``copy`` column is int16.
+MAX_COPIES = int(np.iinfo(np.int16).max)
 
 
 @dataclass
@@ -54,18 +59,11 @@ class AugmentSummary:
         return ""
 
 
-def _source_images(images, dtype, out=None):
-    """The source pixels as the output dtype: uint8 as stored (``images`` itself, no copy),
-    float32 in [0, 1] (into ``out`` when given)."""
-    if images.dtype == dtype:
-        return images
-    out = np.empty(images.shape, dtype) if out is None else out
-    if dtype == "float32":
-        # As the textbook loader, astype(float32) then /= 255 (an exact cast, then one
-        # rounded division), in one pass over the memory instead of two.
-        return np.divide(images, np.float32(255), out=out, dtype=np.float32)
-    out[...] = images
-    return out
+def _source_images(images, dtype, out=None, scale=None):
+    """The source pixels as the output dtype, by :mod:`fastaug.pixels`' one rule (uint8 as
+    stored or divided by 255 into float32; other dtypes keep their values): ``images``
+    itself when no conversion is needed, else into ``out`` when given."""
+    return pixels.to_output(images, dtype, pixels.resolve_scale(images.dtype, dtype, scale), out)
 
 
 class FixedAngles:
@@ -73,6 +71,12 @@ class FixedAngles:
 
     def __init__(self, angles, order, mode, cval):
         self.angles = [float(a) for a in v.finite_angles(np.atleast_1d(np.asarray(angles, float)))]
+        column_max = float(np.finfo(np.float32).max)
+        if any(abs(a) > column_max for a in self.angles):
+            raise ValueError(
+                f"angles must be within ±{column_max:.4g}, the range of the float32 angle "
+                f"column; got {max(self.angles, key=abs):g}"
+            )
         self.order = v.spline_order(order)
         v.mode_code(mode)
         self.mode = mode
@@ -123,14 +127,20 @@ class RandomDraws:
     whose drawn angles ``verify`` can check against SciPy."""
 
     def __init__(self, pipeline, copies, seed, name, rotation=None, arguments=None):
-        if copies < 1:
-            raise ValueError(f"copies must be >= 1; got {copies}")
+        if isinstance(copies, bool) or not isinstance(copies, int | np.integer):
+            raise TypeError(f"copies must be an integer; got {copies!r}")
+        if not 1 <= copies <= MAX_COPIES:
+            raise ValueError(
+                f"copies must be from 1 to {MAX_COPIES} (the copy column is int16); got {copies}"
+            )
         self.pipeline, self.copies, self.seed, self.name = pipeline, int(copies), int(seed), name
         self.rotation = rotation
         self.arguments = arguments  #: what :func:`random_work` was given, to rebuild it
 
     def pass_items(self):
-        return list(range(self.copies))
+        # A range, not a list: --copies may be huge, and is checked against the disk and
+        # the memory budget before anything of its size is made.
+        return range(self.copies)
 
     def one_copy(self):
         """The same draws with one copy (see :meth:`FixedAngles.one_copy`)."""
@@ -146,7 +156,7 @@ class RandomDraws:
     def columns(self, n, include_original, layout, start=0, items=None):
         """Per-sample columns of sources ``start .. start + n`` with copies ``items``
         (default: all), in ``layout`` order."""
-        items = self.pass_items() if items is None else list(items)
+        items = list(self.pass_items() if items is None else items)
         per_copy = []
         names = self.param_names
         for copy in items:
@@ -211,6 +221,20 @@ def _flat_params(params):
                     names.append(f"{k}:{kind}.{key}[{j}]")
                     columns.append(value[:, j])
     return names, np.stack(columns, axis=1)
+
+
+def _check_fits_memory(nbytes):
+    """Refuse to build ``nbytes`` of columns in memory when the machine has less (one line
+    instead of a MemoryError or the OOM killer)."""
+    try:
+        physical = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):  # not reported on this platform: let it try
+        return
+    if nbytes > physical:
+        raise MemoryError(
+            f"the per-sample columns need {nbytes / 1e9:,.1f} GB in memory, more than this "
+            f"machine's {physical / 1e9:,.1f} GB; use fewer --copies or out of core (--input)"
+        )
 
 
 def _per_copy_column(per_copy, n, layout):
@@ -392,8 +416,6 @@ def augment_dataset(
         )
         if limit is not None:
             raw, labels = raw[:limit], labels[:limit]
-        passes = _passes(work, include_original, layout)
-        chunk = _chunk_size(raw, dtype, passes, memory_mb)
         n = raw.shape[0]
         copies = work.copies + include_original
         needed = n * copies * int(np.prod(raw.shape[1:])) * np.dtype(dtype).itemsize
@@ -401,6 +423,14 @@ def augment_dataset(
         if not folder.is_dir():
             raise io.OutputError(f"output folder {folder} does not exist")
         io.check_free_space(folder, needed)
+        # The columns are made whole in memory (the images are streamed): check their size
+        # from one source's first copy before making them (plus labels and source_index).
+        one = work.columns(1, include_original, layout, items=work.pass_items()[:1])
+        rows = min(1, work.copies) + include_original
+        per_sample = sum(c.nbytes for c in one.values()) // rows + 8 + labels.itemsize
+        _check_fits_memory(n * copies * per_sample)
+        passes = _passes(work, include_original, layout)
+        chunk = _chunk_size(raw, dtype, passes, memory_mb)
         buffers = _chunk_buffers(raw, dtype, passes, chunk)
         sources = np.arange(n, dtype=np.int64)
         interleaved = layout == "interleaved"
@@ -455,10 +485,12 @@ def augment_dataset(
         if previews:
             # The first sources again, alone: the same values as in the file.
             first = _source_images(raw[:PREVIEW_ROWS], dtype)
-            grid = np.empty((len(first) * copies,) + raw.shape[1:], dtype)
-            work.fill(first, 0, work.pass_items(), include_original, grid)
-            titles = work.titles(include_original)
-            write_preview(tmps[-1], grid.reshape((len(first), copies) + raw.shape[1:]), titles)
+            shown = work.pass_items()[:PREVIEW_COPIES]  # 3600 angles make no readable grid
+            per = len(shown) + include_original
+            grid = np.empty((len(first) * per,) + raw.shape[1:], dtype)
+            work.fill(first, 0, shown, include_original, grid)
+            titles = work.titles(include_original)[:per]
+            write_preview(tmps[-1], grid.reshape((len(first), per) + raw.shape[1:]), titles)
     return AugmentSummary(
         samples=images.shape[0],
         bytes=images.nbytes,

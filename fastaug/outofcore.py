@@ -17,6 +17,7 @@ and single files still appear whole or not at all.
 
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, io
+from . import __version__, io, pixels
 from . import _validation as v
 from .datasets import sha256
 from .functional import LAYOUTS
@@ -36,6 +37,8 @@ from .jobs import AugmentSummary
 DEFAULT_MEMORY_MB = 256
 #: Most sources per chunk (beyond this a chunk only delays progress and resumption).
 MAX_CHUNK = 8192
+#: Memory of the job beside its data buffers: the kernels' tiles, a few MB per thread.
+WORKING_MB = 24
 PROGRESS_SUFFIX = ".fastaug-progress.json"
 
 
@@ -61,7 +64,7 @@ class NpyRegion:
             label,
         )
         size = os.path.getsize(path)
-        needed = offset + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        needed = offset + math.prod(shape) * dtype.itemsize  # Python ints: no overflow
         if size < needed:
             raise InputError(f"{label}: truncated: {size} bytes, the header promises {needed}")
 
@@ -94,6 +97,10 @@ def _header(fh, label):
         shape, fortran, dtype = readers[version](fh)
     except (ValueError, OSError) as exc:
         raise InputError(f"{label}: not a readable .npy ({exc})") from None
+    # A crafted header can declare any shape: refuse what no real array has before any size
+    # is computed from it (NumPy's own reader accepts negative dimensions here).
+    if any(not isinstance(d, int) or d < 0 for d in shape):
+        raise InputError(f"{label}: not a readable .npy (its header declares shape {shape})")
     return tuple(shape), fortran, np.dtype(dtype)
 
 
@@ -269,12 +276,14 @@ def chunk_sources(memory_mb, in_item, out_item, copies):
     """Sources per chunk so that the buffers fit ``memory_mb``: the input chunk, the chunk
     in the output dtype, and two output blocks (one written while the next is computed),
     plus the kernels' tiles (a few MB per thread)."""
-    budget = memory_mb * (1 << 20) - (24 << 20)
+    budget = (memory_mb - WORKING_MB) * (1 << 20)
     per_source = in_item + out_item + 2 * copies * out_item
     if budget < per_source:
         raise ValueError(
-            f"--memory {memory_mb} MB is too small: one source and its {copies} copies need "
-            f"{(per_source + (24 << 20)) / (1 << 20):.0f} MB"
+            f"--memory {memory_mb} MB is too small: the job needs {WORKING_MB} MB for its "
+            f"kernels plus {per_source / (1 << 20):.2f} MB per source ({copies} samples "
+            "each), so at least "
+            f"{WORKING_MB + -(-per_source // (1 << 20))} MB"
         )
     return int(min(MAX_CHUNK, budget // per_source))
 
@@ -293,15 +302,18 @@ def augment_file(
     force=False,
     progress=False,
     stop_after=None,
+    scale=None,
+    limit=None,
 ):
     """Augment the array at ``input`` (``work``: ``jobs.FixedAngles`` or ``jobs.RandomDraws``)
     into ``out`` (``.npy``, ``.npz`` or ``.zarr``), within ``memory_mb``; resumable (see the
     module). ``stop_after``: stop after that many chunks, leaving the run resumable (tests).
-    Returns an :class:`OutOfCoreSummary`.
+    ``scale``: how stored pixels become ``dtype`` (:mod:`fastaug.pixels`); ``limit``: only
+    the first ``limit`` images. Returns an :class:`OutOfCoreSummary`.
     """
     from tqdm import tqdm
 
-    from .jobs import _passes, _source_images
+    from .jobs import _passes
 
     start_time = time.perf_counter()
     v.choice(dtype, "dtype", ("float32", "uint8"))
@@ -312,15 +324,19 @@ def augment_file(
             f"{source.label}: expected images (N, H, W) or (N, H, W, C) of a real dtype; got "
             f"shape {source.shape}, dtype {source.dtype}"
         )
-    n = source.shape[0]
+    scale = pixels.resolve_scale(source.dtype, dtype, scale)
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ValueError(f"limit must be a positive number of images; got {limit!r}")
+    total = source.shape[0]
+    n = total if limit is None else min(limit, total)
     label_source = None
     if labels is not None:
         # A .npz of labels: its "labels" array (the name fastaug's own files use).
         label_source = open_source(labels, "labels" if Path(labels).suffix == ".npz" else None)
-        if label_source.shape[:1] != (n,):
+        if label_source.shape[:1] != (total,):
             raise InputError(
                 f"{label_source.label}: {label_source.shape[0] if label_source.shape else 0} "
-                f"labels for {n} images"
+                f"labels for {total} images"
             )
     if not work.copies and not include_original:
         raise ValueError("nothing to write: no angles and --no-original")
@@ -340,12 +356,12 @@ def augment_file(
     chunk = chunk_sources(
         memory_mb, int(np.prod(image_shape)) * source.dtype.itemsize, out_item, copies
     )
-    passes = _passes(work, include_original, layout)
-    tasks = [(p, s) for p in range(len(passes)) for s in range(0, n, chunk)]
-    pass_start = np.cumsum([0] + [n * (len(items) + original) for items, original in passes])
+    # Sizes are Python integers, checked before anything of that size exists (a huge
+    # --copies must not build its lists first).
+    chunk_count = -(-n // chunk) * (1 if layout == "interleaved" else copies)
 
     # The columns, by name: (shape, dtype), and how to make a chunk's rows of each.
-    probe = work.columns(1, include_original, "interleaved", start=0)
+    probe = work.columns(1, include_original, "interleaved", start=0, items=work.pass_items()[:1])
     columns = {"images": ((n * copies,) + image_shape, np.dtype(dtype))}
     if label_source is not None:
         columns["labels"] = ((n * copies,) + tuple(label_source.shape[1:]), label_source.dtype)
@@ -361,6 +377,8 @@ def augment_file(
         dtype=dtype,
         layout=layout,
         include_original=bool(include_original),
+        scale=scale,
+        limit=limit,
         sources=n,
         copies=copies,
         chunk=chunk,
@@ -376,11 +394,14 @@ def augment_file(
         Path(str(input)).name: identity["input_sha256"],
         **({Path(str(labels)).name: identity["labels_sha256"]} if labels is not None else {}),
     }
-    total_bytes = sum(int(np.prod(shape)) * dt.itemsize for shape, dt in columns.values())
+    total_bytes = sum(math.prod(shape) * dt.itemsize for shape, dt in columns.values())
     journal = Path(f"{out}{PROGRESS_SUFFIX}")
     done = _resume_point(journal, identity)
     need = total_bytes * (2 if out.suffix == ".npz" else 1)
-    io.check_free_space(out.parent, int(need * (1 - done / max(len(tasks), 1))))
+    io.check_free_space(out.parent, int(need * (1 - done / max(chunk_count, 1))))
+    passes = _passes(work, include_original, layout)
+    tasks = [(p, s) for p in range(len(passes)) for s in range(0, n, chunk)]
+    pass_start = np.cumsum([0] + [n * (len(items) + original) for items, original in passes])
     partial = Path(f"{out}.partial")
     if out.suffix == ".zarr":
         sink = ZarrColumns(partial, columns, chunk * copies, resume=done > 0)
@@ -405,7 +426,7 @@ def augment_file(
                 m = min(chunk, n - s)
                 per = len(items) + original
                 raw = source.read(s, s + m, in_buffer[:m])
-                images = _source_images(raw, dtype)
+                images = pixels.to_output(raw, dtype, scale, label=f"{source.label}[{s}:{s + m}]")
                 block = blocks[t % 2][: m * per]
                 work.fill(images, s, items, original, block)
                 row = int(pass_start[p]) + s * per
@@ -422,6 +443,12 @@ def augment_file(
                         sink.write(name, row, value)
                 _record(journal, identity, t + 1)
                 bar.update(1)
+    except pixels.PixelError:
+        # The data itself cannot be written as asked: a rerun fails the same way, so
+        # nothing is kept for it to resume.
+        shutil.rmtree(partial, ignore_errors=True)
+        journal.unlink(missing_ok=True)
+        raise
     finally:
         if writers is not None:
             for w in writers.values():
