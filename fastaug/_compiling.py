@@ -2,12 +2,11 @@
 
 Numba compiles a kernel the first time it meets new argument types and keeps the machine code
 in fastaug's disk cache (``fastaug/kernels/_jit.py``), so this happens once per machine and
-dtype. It
-takes seconds, holding the GIL: without a word, a first call looks hung. Numba broadcasts a
-``numba:compile`` event only when it really compiles (a cache hit sends none), so a listener
-on it says exactly when: one line on stderr the first time in a process, and on a terminal a
-spinner with the seconds elapsed until the compile is done. ``fastaug.compile_notice(False)``
-(the command line's ``--quiet``) silences it.
+dtype. It takes seconds, holding the GIL: without a word, a first call looks hung. Numba
+broadcasts a ``numba:compile`` event only when it really compiles (a cache hit sends none), so
+a listener on it says exactly when: one line on stderr the first time in a process, and on a
+terminal a spinner with the seconds elapsed until the compile is done.
+``fastaug.compile_notice(False)`` (the command line's ``--quiet``) silences it.
 """
 
 import sys
