@@ -344,8 +344,18 @@ def test_bad_call_arguments():
 def test_docstring_examples_run():
     import fastaug.functional
     import fastaug.loader
+    import fastaug.mlp
+    import fastaug.ndimage
+    import fastaug.plan
     import fastaug.transforms
 
-    for module in (fastaug.transforms, fastaug.loader, fastaug.functional):
+    for module in (
+        fastaug.transforms,
+        fastaug.loader,
+        fastaug.functional,
+        fastaug.ndimage,
+        fastaug.plan,
+        fastaug.mlp,
+    ):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
