@@ -6,6 +6,8 @@ argument, what is allowed and what was received.
 
 import math
 import numbers
+import operator
+import reprlib
 import warnings
 
 import numpy as np
@@ -41,37 +43,64 @@ def spline_order(order):
     return int(order)
 
 
-def finite_angle(angle, name="angle"):
-    """A single finite angle in degrees as a Python float."""
-    if isinstance(angle, (str, bytes)) or np.ndim(angle) != 0:
-        raise TypeError(
-            f"{name} must be a real number (degrees); got {type(angle).__name__} {angle!r}"
-        )
+def finite_reals(values, name, what):
+    """``values`` as a float64 array of finite real numbers: every angle and matrix of the
+    API goes through here. Real means what SciPy's ``rotate`` takes for an angle: bool,
+    integer or floating values (NumPy scalars and arrays included); strings, bytes, complex
+    numbers and anything NumPy keeps as objects (Fractions, ints beyond 64 bits) are refused
+    with a TypeError, NaN and infinity with a ValueError. ``what`` completes "``name`` must be
+    ..." in the message."""
     try:
-        value = float(angle)
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{name} must be a real number (degrees); got {type(angle).__name__} {angle!r}"
-        ) from None
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite; got {value!r}")
-    return value
-
-
-def finite_angles(angles, name="angles"):
-    """A 1-D float64 array of finite angles."""
-    try:
-        arr = np.asarray(angles, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be real numbers (degrees); got {angles!r}") from None
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional; got shape {arr.shape}")
+        arr = np.asarray(values)
+    except (TypeError, ValueError, OverflowError):  # ragged nesting, for one
+        arr = None
+    if arr is None or arr.dtype.kind not in "biuf":
+        kind = "" if arr is None else f" of dtype {arr.dtype}"
+        raise TypeError(f"{name} must be {what}; got {reprlib.repr(values)}{kind}")
+    with np.errstate(over="ignore"):  # a long double beyond float64 becomes inf: refused below
+        arr = arr.astype(np.float64)
     bad = ~np.isfinite(arr)
     if bad.any():
-        raise ValueError(
-            f"{name} must be finite; got {arr[bad][0]!r} at index {int(np.flatnonzero(bad)[0])}"
-        )
+        where = np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape)
+        where = tuple(int(i) for i in where)
+        at = f" at index {where if len(where) > 1 else where[0]}" if where else ""
+        raise ValueError(f"{name} must be finite; got {float(arr[where])!r}{at}")
     return arr
+
+
+def finite_angle(angle, name="angle"):
+    """A single finite angle in degrees as a Python float."""
+    what = "a real number (degrees)"
+    arr = finite_reals(angle, name, what)
+    if arr.ndim != 0:
+        raise TypeError(f"{name} must be {what}; got {reprlib.repr(angle)}")
+    return float(arr)
+
+
+def finite_angles(angles, name="angles", single=False):
+    """A 1-D float64 array of finite angles (``single``: a single number is one angle)."""
+    arr = finite_reals(angles, name, "real numbers (degrees)")
+    if single:
+        arr = np.atleast_1d(arr)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional; got shape {arr.shape}")
+    return arr
+
+
+#: Seeds and epochs are mixed into the random streams as 64-bit words (``fastaug.draws``).
+RANDOM_COUNTER_LIMIT = 1 << 64
+
+
+def random_counter(value, name="seed"):
+    """A seed or an epoch: an integer in ``[0, 2**64)``. The streams take it modulo 2**64,
+    so a negative or larger value would silently alias another (``-1`` is ``2**64 - 1``)."""
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Integral)
+        or not 0 <= value < RANDOM_COUNTER_LIMIT
+    ):
+        raise ValueError(f"{name} must be an integer from 0 to 2**64 - 1; got {value!r}")
+    return int(value)
 
 
 def with_sign(value):
@@ -88,24 +117,57 @@ def real_scalar(value, name):
 
 
 def plane_axes(axes, ndim):
-    """SciPy's axes rules: two integer values, negatives wrapped, in range; returned sorted."""
-    axes = list(axes)
-    if len(axes) != 2:
-        raise ValueError(f"axes should contain exactly two values; got {tuple(axes)!r}")
-    if not all(float(ax).is_integer() for ax in axes):
-        raise ValueError(f"axes should contain only integer values; got {tuple(axes)!r}")
-    axes = [int(ax) + ndim if ax < 0 else int(ax) for ax in axes]
-    if not all(0 <= ax < ndim for ax in axes):
+    """SciPy's axes rules: two integer values, negatives wrapped, in range; returned sorted.
+    Messages show the axes as given."""
+    given = tuple(axes)
+    if len(given) != 2:
+        raise ValueError(f"axes should contain exactly two values; got {given!r}")
+    if not all(float(ax).is_integer() for ax in given):
+        raise ValueError(f"axes should contain only integer values; got {given!r}")
+    wrapped = [int(ax) + ndim if ax < 0 else int(ax) for ax in given]
+    if not all(0 <= ax < ndim for ax in wrapped):
         raise ValueError(
             f"invalid rotation plane specified: axes must lie in -{ndim}..{ndim - 1} "
-            f"for a {ndim}-D array; got {tuple(axes)!r}"
+            f"for a {ndim}-D array; got {given!r}"
         )
-    if axes[0] == axes[1]:
+    if wrapped[0] == wrapped[1]:
         raise ValueError(
-            f"invalid rotation plane specified: axes must be two different "
-            f"axes; got {tuple(axes)!r}"
+            f"invalid rotation plane specified: axes must be two different axes; got {given!r}"
         )
-    return tuple(sorted(axes))
+    return tuple(sorted(wrapped))
+
+
+def plane_count(shape, axes):
+    """How many planes lie in ``axes`` of an array of ``shape`` (the other axes' product)."""
+    return math.prod(n for i, n in enumerate(shape) if i not in axes)
+
+
+def plane_shape(shape, name="shape"):
+    """Two sizes ``(H, W)``: non-negative integers, as NumPy takes sizes (``28.0`` and
+    ``28.5`` are refused rather than truncated)."""
+    try:
+        sizes = tuple(operator.index(n) for n in shape)
+    except TypeError:
+        sizes = ()
+    if len(sizes) != 2 or min(sizes) < 0 or any(isinstance(n, (bool, np.bool_)) for n in shape):
+        raise ValueError(f"{name} must be two non-negative integer sizes (H, W); got {shape!r}")
+    return sizes
+
+
+def empty_plane(in_plane, out_plane, mode, order, prefilter):
+    """Refuse what SciPy cannot do with an empty input plane (no values to extend): pre-pad
+    it for 'nearest' with a prefilter (SciPy raises), or sample it into a non-empty output in
+    a mode other than 'constant' / 'grid-constant' (SciPy returns uninitialised memory)."""
+    if min(in_plane) > 0:
+        return
+    if (mode == "nearest" and prefilter and order > 1) or (
+        min(out_plane) > 0 and mode not in ("constant", "grid-constant")
+    ):
+        raise ValueError(
+            f"mode {mode!r} cannot extend an empty input plane of shape {tuple(in_plane)}"
+            f"{'' if prefilter else ' (prefilter=False)'}; 'constant' and 'grid-constant' fill "
+            "the output with cval"
+        )
 
 
 def input_array(input, name="input", min_ndim=2):
@@ -156,7 +218,10 @@ def kernel_ready(arr):
 
 
 def output_array(output, input, shape, complex_output=False):
-    """SciPy's ``_get_output``: None -> input dtype; a dtype -> new array; an array -> checked."""
+    """SciPy's ``_get_output``: None -> input dtype; a dtype -> new array; an array -> checked.
+
+    A complex output for real input is refused as SciPy refuses it, when there is a value to
+    write (an empty one is returned as SciPy returns it)."""
     if output is None:
         dtype = np.dtype(input.dtype.name)  # by name, as SciPy: native byte order
         if complex_output:
@@ -172,19 +237,26 @@ def output_array(output, input, shape, complex_output=False):
                 "output must have a complex dtype for complex input; got "
                 f"dtype({output.dtype.name!r})"
             )
-        check_dtype(output.dtype, "output", allow_complex=True)
-        if not output.flags.writeable:
-            raise ValueError("output array is read-only")
-        return output
-    try:
-        dtype = np.dtype(output)
-    except TypeError:
-        raise TypeError(f"output must be None, a dtype or an ndarray; got {output!r}") from None
-    if complex_output and dtype.kind != "c":
-        warnings.warn("promoting specified output dtype to complex", stacklevel=4)
-        dtype = np.promote_types(dtype, np.complex64)
+        dtype = output.dtype
+    else:
+        try:
+            dtype = np.dtype(output)
+        except TypeError:
+            raise TypeError(f"output must be None, a dtype or an ndarray; got {output!r}") from None
+        if complex_output and dtype.kind != "c":
+            warnings.warn("promoting specified output dtype to complex", stacklevel=4)
+            dtype = np.promote_types(dtype, np.complex64)
     check_dtype(dtype, "output", allow_complex=True)
-    return np.zeros(shape, dtype=dtype)
+    if dtype.kind == "c" and not complex_output and math.prod(shape):
+        raise ArgumentError(
+            f"output dtype({dtype.name!r}) is complex but the input is real, dtype("
+            f"{input.dtype.name!r}); use a real output (data type not supported)"
+        )
+    if not isinstance(output, np.ndarray):
+        return np.zeros(shape, dtype=dtype)
+    if not output.flags.writeable:
+        raise ValueError("output array is read-only")
+    return output
 
 
 def image_batch(images, name="images"):
@@ -234,24 +306,12 @@ def channel_axis(shape, axis):
     return wrapped
 
 
-def _finite_array(values, name, what):
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be real numbers ({what}); got {values!r}") from None
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        where = np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape)
-        raise ValueError(f"{name} must be finite; got {arr[where]!r} at index {where}")
-    return arr
-
-
 def affine_matrices(matrices, offsets, n):
     """SciPy's ``affine_transform`` matrix forms, one per image: ``(N, 2, 2)`` with
     ``offsets`` ``(N, 2)``, ``(2,)`` or a scalar (default 0); or ``(N, 2, 3)`` / homogeneous
     ``(N, 3, 3)`` carrying the offset in their last column. Returns float64 ``(N, 2, 2)`` and
     ``(N, 2)``."""
-    arr = _finite_array(matrices, "matrices", "one matrix per image")
+    arr = finite_reals(matrices, "matrices", "real numbers (one matrix per image)")
     if arr.ndim != 3 or arr.shape[0] != n or arr.shape[1:] not in ((2, 2), (2, 3), (3, 3)):
         raise ValueError(
             f"matrices must have shape (N, 2, 2), (N, 2, 3) or (N, 3, 3) with N = {n} "
@@ -274,7 +334,7 @@ def affine_matrices(matrices, offsets, n):
         return np.ascontiguousarray(arr[:, :2, :2]), np.ascontiguousarray(arr[:, :2, 2])
     if offsets is None:
         return arr, np.zeros((n, 2))
-    shift = _finite_array(offsets, "offsets", "one (row, column) shift per image")
+    shift = finite_reals(offsets, "offsets", "real numbers (one (row, column) shift per image)")
     if shift.shape not in ((), (2,), (n, 2)):
         raise ValueError(
             f"offsets must have shape (N, 2) with N = {n} images, (2,) or be a scalar; got "

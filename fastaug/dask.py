@@ -82,7 +82,7 @@ def augment(
     returns ``(images, labels)`` (labels ``None`` when not given), lazily. ``name``: the
     output's key prefix, as in ``map_blocks`` (default: from the arguments)."""
     darr = _whole_images(darr)
-    angles = [float(a) for a in v.finite_angles(np.atleast_1d(angles))]
+    angles = [float(a) for a in v.finite_angles(angles, single=True)]
     copies = len(angles) + bool(include_original)
 
     def task(block):
@@ -107,6 +107,7 @@ def apply(darr, pipeline, seed, epoch=0):
     """A fastaug pipeline (:mod:`fastaug.transforms`) over a Dask array: sample ``i`` is
     drawn from ``(seed, epoch, i)``, whatever the chunk it falls in."""
     darr = _whole_images(darr)
+    seed, epoch = v.random_counter(seed, "seed"), v.random_counter(epoch, "epoch")
 
     def task(block, block_info=None):
         start = block_info[0]["array-location"][0][0] if block_info else 0

@@ -151,6 +151,8 @@ def _resample_each(arr, channel, matrices, offsets, order, mode, cval, prefilter
         matrices = np.repeat(matrices, arr.shape[channel], axis=0)
         offsets = np.repeat(offsets, arr.shape[channel], axis=0)
     plane = (arr.shape[axes[0]], arr.shape[axes[1]])
+    if v.plane_count(arr.shape, axes):
+        v.empty_plane(plane, plane, mode, order, prefilter)
     resampling = Resampling(plane, plane, order, code, cval, prefilter, matrices, offsets)
     resample_each(arr, axes, resampling, out)
     return out
@@ -205,7 +207,7 @@ def augment(
     """
     arr = v.image_batch(images)
     channel = v.channel_axis(arr.shape, channel_axis)
-    angle_list = v.finite_angles(np.atleast_1d(angles))
+    angle_list = v.finite_angles(angles, single=True)
     v.choice(layout, "layout", LAYOUTS)
     order = v.spline_order(order)
     v.mode_code(mode)
@@ -285,15 +287,15 @@ def augment_data(X, y, angles=[15, -15]):  # noqa: B006 - the source script's si
     X = np.asarray(X)
     if X.ndim == 2:
         side = int(round(np.sqrt(X.shape[1])))
-        if side * side != X.shape[1]:
+        if side * side != X.shape[1] or not side:
             raise ValueError(
                 f"X rows must be flattened square images (e.g. 784 = 28 x 28); "
                 f"got {X.shape[1]} values per row"
             )
-        images = X.reshape(-1, side, side)
+        images = X.reshape(X.shape[0], side, side)
     elif X.ndim == 3:
         images = X
     else:
         raise ValueError(f"X must have shape (N, 784) or (N, 28, 28); got shape {X.shape}")
     x_aug, y_aug = augment(images, y, angles=list(angles), order=3, mode="nearest")
-    return x_aug.reshape((-1,) + X.shape[1:]), y_aug
+    return x_aug.reshape(x_aug.shape[:1] + X.shape[1:]), y_aug

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from . import _validation as v
 from .transforms import Compose, Transform
 
 #: Batches in flight at once: the one the caller holds, the one being prepared, and the one
@@ -70,14 +71,12 @@ class Loader:
             raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
         if pipeline is not None and not isinstance(pipeline, Transform):
             raise ValueError(f"pipeline must be a fastaug transform or Compose; got {pipeline!r}")
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
         self.batch_size = int(batch_size)
         self.pipeline = (
             pipeline if pipeline is None or isinstance(pipeline, Compose) else Compose([pipeline])
         )
         self.shuffle = bool(shuffle)
-        self.seed = int(seed)
+        self.seed = v.random_counter(seed, "seed")
         self.drop_last = bool(drop_last)
         self.epoch = 0  #: the epoch the next (or current) loop runs
         self._next_epoch = 0
@@ -88,9 +87,7 @@ class Loader:
 
     def set_epoch(self, epoch):
         """Make the next loop epoch ``epoch`` (its order and augmentation)."""
-        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch < 0:
-            raise ValueError(f"epoch must be a non-negative integer; got {epoch!r}")
-        self._next_epoch = int(epoch)
+        self._next_epoch = v.random_counter(epoch, "epoch")
 
     def order(self, epoch):
         """The sample order of ``epoch``."""

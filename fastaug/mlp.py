@@ -8,6 +8,9 @@ come from NumPy's global random state in the source's order (W1, W2, ...), so
 """
 
 import contextlib
+import math
+import os
+import zipfile
 
 import numpy as np
 
@@ -217,6 +220,7 @@ class MLP:
         return x
 
     def _targets(self, t, batch):
+        _nonempty(batch)
         t = np.asarray(t)
         classes = int(self.sizes[-1])
         if t.ndim == 1:
@@ -251,6 +255,7 @@ class MLP:
 
     def accuracy(self, x, t):
         t = np.asarray(t)
+        _nonempty(len(t))
         labels = t.argmax(axis=1) if t.ndim == 2 else t
         return float(np.mean(self.predict(x) == labels))
 
@@ -422,17 +427,135 @@ class MLP:
 
     @classmethod
     def load(cls, path):
-        with np.load(path, allow_pickle=False) as data:
-            net = cls(
-                tuple(data["sizes"].tolist()),
-                weight_init_std=0.0,
-                dtype=data["W1"].dtype,
-                seed=0,
-                gradient=str(data["gradient"]) if "gradient" in data.files else "sum",
-            )
-            for key in net.params:
-                net.params[key] = data[key]
+        """The network :meth:`save` wrote to ``path``.
+
+        Raises :class:`NetworkFileError` (a ValueError), with what is wrong in one line, for
+        any other file: not an ``.npz``, truncated, other arrays, shapes that do not fit the
+        sizes, non-finite weights. Each array's header is checked before its data is read,
+        so nothing beyond the file's own size is allocated.
+        """
+        arrays = _read_network(path)
+        net = cls(
+            tuple(arrays["sizes"].tolist()),
+            weight_init_std=0.0,
+            dtype=arrays["W1"].dtype,
+            seed=0,
+            gradient=str(arrays.get("gradient", "sum")),
+        )
+        for key in net.params:
+            net.params[key] = arrays[key]
         return net
+
+
+class NetworkFileError(ValueError):
+    """A file :meth:`MLP.load` cannot read as a network (what is wrong, in one line)."""
+
+
+_NPY_HEADERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+
+
+def _read_network(path):
+    """The arrays of a network file, checked against each other as they are read: ``sizes``
+    first, then every header against the shape the sizes give it, then the data."""
+    path = os.fspath(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise NetworkFileError(f"{path}: not a network saved by MLP.save ({exc})") from None
+    with archive:
+        members = {info.filename: info for info in archive.infolist()}
+        keys = {name[:-4] for name in members if name.endswith(".npy")}
+
+        def read(key, check):
+            info = members[f"{key}.npy"]
+            if info.compress_type != zipfile.ZIP_STORED:
+                raise NetworkFileError(f"{path}: {key} is compressed; MLP.save stores arrays")
+            if info.header_offset + info.compress_size > os.path.getsize(path):
+                raise NetworkFileError(f"{path}: {key} is truncated")
+            try:
+                with archive.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    if version not in _NPY_HEADERS:
+                        raise ValueError(f"format version {version} is not supported")
+                    shape, fortran, dtype = _NPY_HEADERS[version](fh)
+                    check(shape, dtype)
+                    nbytes = math.prod(shape) * dtype.itemsize
+                    if info.file_size - fh.tell() != nbytes:  # before reading anything
+                        raise ValueError(
+                            f"{info.file_size - fh.tell()} bytes of data for a {shape} "
+                            f"{dtype} array"
+                        )
+                    data = fh.read(nbytes)
+            except (ValueError, EOFError, OSError, zipfile.BadZipFile) as exc:
+                raise NetworkFileError(f"{path}: {key} cannot be read ({exc})") from None
+            if len(data) != nbytes:
+                raise NetworkFileError(f"{path}: {key} is truncated")
+            return np.frombuffer(data, dtype).reshape(shape, order="F" if fortran else "C")
+
+        def expect(key, shape, kinds, dtype=None):
+            def check(got_shape, got_dtype):
+                if (
+                    got_shape != shape
+                    or got_dtype.kind not in kinds
+                    or (dtype is not None and got_dtype != dtype)
+                ):
+                    raise ValueError(
+                        f"expected {'an' if dtype is None else dtype} {shape} array, found "
+                        f"{got_dtype} {got_shape}"
+                    )
+
+            return read(key, check)
+
+        if not {"sizes", "W1"} <= keys or set(members) != {f"{key}.npy" for key in keys}:
+            raise NetworkFileError(
+                f"{path}: not a network saved by MLP.save (it holds "
+                f"{', '.join(sorted(members)) or 'nothing'})"
+            )
+
+        def count(shape, dtype):
+            if len(shape) != 1 or dtype.kind not in "iu" or not 2 <= shape[0] <= len(keys):
+                raise ValueError(f"expected 2 or more integer layer widths, found {shape}")
+
+        sizes = read("sizes", count)
+        if sizes.min() < 1:
+            raise NetworkFileError(f"{path}: layer widths must be positive; got {sizes}")
+        layers = [f"{k}{i}" for i in range(1, len(sizes)) for k in "Wb"]
+        expected = {"sizes", *layers} | ({"gradient"} & keys)
+        if keys != expected:
+            raise NetworkFileError(
+                f"{path}: sizes {sizes.tolist()} need arrays {', '.join(layers)}; it holds "
+                f"{', '.join(sorted(keys - {'sizes', 'gradient'}))}"
+            )
+        arrays = {"sizes": sizes}
+        if "gradient" in keys:
+            arrays["gradient"] = str(expect("gradient", (), "U"))
+            if arrays["gradient"] not in GRADIENTS:
+                raise NetworkFileError(
+                    f"{path}: gradient must be one of {GRADIENTS}; got {arrays['gradient']!r}"
+                )
+        dtype = None
+        for i in range(1, len(sizes)):
+            for key, shape in (
+                (f"W{i}", (int(sizes[i - 1]), int(sizes[i]))),
+                (f"b{i}", (int(sizes[i]),)),
+            ):
+                arrays[key] = expect(key, shape, "f", dtype)
+                dtype = arrays[key].dtype
+                if dtype not in (np.float32, np.float64):
+                    raise NetworkFileError(f"{path}: {key} is {dtype}; expected float32 or float64")
+                if not np.isfinite(arrays[key]).all():
+                    raise NetworkFileError(f"{path}: {key} holds NaN or infinite weights")
+    return arrays
+
+
+def _nonempty(batch):
+    """A loss, a gradient, a step or an accuracy of no samples is a mean of nothing (NaN):
+    refused rather than returned."""
+    if not batch:
+        raise ValueError("no samples: a loss, gradient, step or accuracy needs at least one")
 
 
 def _rebuild(sizes, dtype, gradient, flat):

@@ -5,7 +5,13 @@ import threading
 import numpy as np
 
 from . import _validation as v
-from .plan import KEEP_BUFFERS_PIXELS, apply_plans, cached_plan, single_image_call
+from .plan import (
+    KEEP_BUFFERS_PIXELS,
+    apply_plans,
+    cached_plan,
+    rotation_geometry,
+    single_image_call,
+)
 
 #: Small single-image calls seen before, by their arguments: a drop-in used one image at a
 #: time in a loop repeats the same arguments, and then pays for no validation or set-up
@@ -64,10 +70,14 @@ def rotate(
     Raises
     ------
     ValueError
-        Input with fewer than 2 dimensions, bad ``axes``, a NaN or infinite ``angle``.
+        Input with fewer than 2 dimensions, bad ``axes``, a NaN or infinite ``angle``; an
+        empty plane to sample in a mode other than 'constant' / 'grid-constant' (SciPy
+        returns uninitialised memory there) or to pre-pad for 'nearest' (SciPy raises).
+    TypeError
+        An ``angle`` that is not a real number (str, bytes, complex, object), as SciPy.
     RuntimeError
-        Bad ``order``, ``mode``, unsupported dtype or output shape (the exception is also a
-        ValueError, see ``fastaug.ArgumentError``).
+        Bad ``order``, ``mode``, unsupported dtype, output shape, or a complex output for
+        real input (the exception is also a ValueError, see ``fastaug.ArgumentError``).
 
     Notes
     -----
@@ -82,7 +92,7 @@ def rotate(
     >>> import numpy as np
     >>> from fastaug import rotate
     >>> a = np.arange(25.0).reshape(5, 5)
-    >>> bool((rotate(a, 90) == np.rot90(a)).all())
+    >>> bool((rotate(a, 90, order=1) == np.rot90(a)).all())  # order 3: within 1e-14, as SciPy
     True
     """
     key = _single_call_key(input, angle, axes, reshape, output, order, mode, cval, prefilter)
@@ -100,14 +110,19 @@ def rotate(
     else:
         cval_parts = (v.real_scalar(cval, "cval"), 0.0)
     in_plane = (arr.shape[axes[0]], arr.shape[axes[1]])
-    plans = [
-        cached_plan(in_plane, angle, bool(reshape), order, mode, part, bool(prefilter))
-        for part in cval_parts
-    ]
     out_shape = list(arr.shape)
-    out_shape[axes[0]], out_shape[axes[1]] = plans[0].out_shape
+    if v.plane_count(arr.shape, axes):
+        plans = [
+            cached_plan(in_plane, angle, bool(reshape), order, mode, part, bool(prefilter))
+            for part in cval_parts
+        ]
+        out_shape[axes[0]], out_shape[axes[1]] = plans[0].out_shape
+    else:  # as SciPy, which loops over no planes: the shape only, no checks of the plane
+        out_shape[axes[0]], out_shape[axes[1]] = rotation_geometry(in_plane, angle, reshape)[2]
     is_complex = arr.dtype.kind == "c"
     out = v.output_array(output, arr, tuple(out_shape), complex_output=is_complex)
+    if not out.size:
+        return out
     if is_complex:
         apply_plans(plans[:1], arr.real, out.real, axes)
         apply_plans(plans[1:], arr.imag, out.imag, axes)

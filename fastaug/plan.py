@@ -7,6 +7,7 @@ number of images through the batch kernel.
 """
 
 import functools
+import math
 import os
 import threading
 
@@ -47,7 +48,9 @@ class RotationPlan:
     Parameters
     ----------
     shape : tuple of 2 ints
-        In-plane input shape ``(H, W)`` (rows, columns).
+        In-plane input shape ``(H, W)`` (rows, columns), non-negative integers. An empty
+        plane is refused in modes other than 'constant' and 'grid-constant' when its output
+        is not empty, and in 'nearest' with a prefilter, as SciPy cannot rotate it there.
     angle : float
         Degrees; positive is counter-clockwise with row 0 at the top (SciPy's convention).
     reshape, order, mode, cval, prefilter
@@ -89,9 +92,7 @@ class RotationPlan:
     def __init__(
         self, shape, angle, *, reshape=True, order=3, mode="constant", cval=0.0, prefilter=True
     ):
-        shape = tuple(int(n) for n in shape)
-        if len(shape) != 2 or min(shape) < 1:
-            raise ValueError(f"shape must be two positive sizes (H, W); got {shape!r}")
+        shape = v.plane_shape(shape)
         set_ = object.__setattr__
         set_(self, "shape", shape)
         set_(self, "angle", v.finite_angle(angle))
@@ -102,6 +103,7 @@ class RotationPlan:
         set_(self, "cval", v.real_scalar(cval, "cval"))
         set_(self, "prefilter", bool(prefilter))
         matrix, offset, out_shape = rotation_geometry(shape, self.angle, self.reshape)
+        v.empty_plane(shape, out_shape, mode, self.order, self.prefilter)
         resampling = Resampling(
             shape, out_shape, self.order, code, self.cval, self.prefilter, matrix, offset
         )
@@ -247,7 +249,8 @@ def _as_batch(arr, axes):
     """
     if axes != (arr.ndim - 2, arr.ndim - 1):
         arr = np.moveaxis(arr, axes, (-2, -1))
-    batch = np.ascontiguousarray(arr.reshape((-1,) + arr.shape[-2:]))
+    # The batch size is explicit: -1 is ambiguous for an empty plane.
+    batch = np.ascontiguousarray(arr.reshape((math.prod(arr.shape[:-2]),) + arr.shape[-2:]))
     return v.kernel_ready(batch)
 
 
@@ -256,7 +259,7 @@ def _pixels_view(out, axes):
     ``(B, 1, P)`` view, or None where no such view exists (the kernels then write a scratch
     array that is copied into ``moved``)."""
     moved = out if axes == (out.ndim - 2, out.ndim - 1) else np.moveaxis(out, axes, (-2, -1))
-    target = moved.reshape((-1, 1, moved.shape[-2] * moved.shape[-1]))
+    target = moved.reshape((math.prod(moved.shape[:-2]), 1, moved.shape[-2] * moved.shape[-1]))
     if target.size and not np.may_share_memory(target, moved):
         target = None  # reshape had to copy
     return moved, target
@@ -489,7 +492,7 @@ class SingleImageCall:
         self.plan = plan
         rows, cols = setup.rows, setup.cols
         taps = plan.taps
-        if setup.prefilter_init >= 0:
+        if setup.prefilter_init >= 0 and rows * cols:  # an empty plane has only cval taps
             y, x = np.divmod(taps, cols)
             taps = np.where(taps == rows * cols, taps, x * rows + y).astype(np.int32)
             taps.flags.writeable = False  # as the plan's: the gather compiles for one type

@@ -21,7 +21,6 @@ dtype's maximum for other integers, 1 for bool), and clip to ``[0, max_value]``;
 is stored in the input dtype (integers rounded half away from zero, as SciPy stores).
 """
 
-import math
 import numbers
 import warnings
 
@@ -46,25 +45,19 @@ def _probability(p):
 
 
 def _range(value, name, *, symmetric=True, low=None, high=None):
-    """A number ``d`` -> ``(-d, d)`` (``symmetric``) or ``(d, d)``; a pair -> itself."""
-    if isinstance(value, (str, bytes, bool)):
-        raise ValueError(f"{name} must be a number or a pair (lo, hi); got {value!r}")
-    if isinstance(value, numbers.Real):
-        d = float(value)
+    """A number ``d`` -> ``(-d, d)`` (``symmetric``) or ``(d, d)``; a pair -> itself. Values
+    are checked as every angle of the API is (:func:`fastaug._validation.finite_reals`)."""
+    what = "a number or a pair (lo, hi) of real numbers"
+    arr = v.finite_reals(value, name, what)
+    if arr.ndim == 0:
+        d = float(arr)
         if symmetric and d < 0:
             raise ValueError(f"{name} must be >= 0 when a single number; got {value!r}")
         pair = (-d, d) if symmetric else (d, d)
+    elif arr.shape == (2,) and arr[0] <= arr[1]:
+        pair = (float(arr[0]), float(arr[1]))
     else:
-        try:
-            pair = tuple(float(x) for x in value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a number or a pair (lo, hi); got {value!r}") from None
-        if len(pair) != 2 or pair[0] > pair[1]:
-            raise ValueError(
-                f"{name} must be a number or a pair (lo, hi) with lo <= hi; got {value!r}"
-            )
-    if not all(math.isfinite(x) for x in pair):
-        raise ValueError(f"{name} must be finite; got {value!r}")
+        raise ValueError(f"{name} must be {what} with lo <= hi; got {value!r}")
     if (low is not None and pair[0] < low) or (high is not None and pair[1] > high):
         raise ValueError(f"{name} must lie in [{low}, {high}]; got {value!r}")
     return pair
@@ -193,9 +186,10 @@ class RandomAffine(GeometricTransform):
                 raise ValueError(f"scale must be > 0; got {scale!r}")
         self.shear = None
         if shear is not None:
-            if not isinstance(shear, (numbers.Real, str)) and len(shear) == 4:
-                x_range = _range(tuple(shear[:2]), "shear", low=-89.0, high=89.0)
-                y_range = _range(tuple(shear[2:]), "shear", low=-89.0, high=89.0)
+            four = v.finite_reals(shear, "shear", "a number, a pair or four real numbers")
+            if four.shape == (4,):
+                x_range = _range(four[:2], "shear", low=-89.0, high=89.0)
+                y_range = _range(four[2:], "shear", low=-89.0, high=89.0)
             else:
                 x_range, y_range = _range(shear, "shear", low=-89.0, high=89.0), (0.0, 0.0)
             self.shear = (x_range, y_range)
@@ -453,7 +447,7 @@ class Compose(Transform):
     # ----------------------------------------------------------------- drawing
     def draw_params(self, n, *, seed, epoch=0, start=0, indices=None):
         """The parameters a call on ``n`` images would use (nothing is applied)."""
-        seed, epoch = _integer(seed, "seed"), _integer(epoch, "epoch", low=0)
+        seed, epoch = v.random_counter(seed, "seed"), v.random_counter(epoch, "epoch")
         if indices is None:
             indices = np.arange(_integer(start, "start", low=0), _integer(start, "start") + n)
         else:

@@ -124,7 +124,7 @@ def test_an_error_in_the_pipeline_reaches_the_caller():
     [
         (dict(batch_size=0), "batch_size must be a positive integer"),
         (dict(batch_size=2.5), "batch_size must be a positive integer"),
-        (dict(seed=-1), "seed must be a non-negative integer"),
+        (dict(seed=-1), "seed must be an integer from 0 to"),
         (dict(pipeline=lambda x: x), "pipeline must be a fastaug transform"),
         (dict(y=np.arange(3)), "y must have one entry per sample"),
     ],

@@ -1,9 +1,14 @@
 """fastaug.mlp.MLP against the source's NumPy layer classes (tests/reference_mlp.py)."""
 
+import io
+import re
+import tracemalloc
+import zipfile
+
 import numpy as np
 import pytest
 
-from fastaug.mlp import MLP
+from fastaug.mlp import MLP, NetworkFileError
 
 from reference_mlp import MultiLayerNet, NeuralNetwork
 
@@ -269,3 +274,119 @@ def test_batches_seen_once_are_not_copied():
         assert net._repeated.seen is None and net._repeated.carried is None
     net.step(x, t, 0.01)  # the same objects a second time: now watched
     assert net._repeated.seen is not None
+
+
+# ------------------------------------------------- issue 20 row 17: empty batches
+def test_mlp_refuses_empty_batches():
+    net = MLP((4, 8, 3), seed=0)
+    x, t = np.zeros((0, 4)), np.zeros(0, int)
+    for call in (
+        lambda: net.step(x, t, lr=0.1),
+        lambda: net.loss(x, t),
+        lambda: net.gradient(x, t),
+        lambda: net.fit(x, t, steps=1, lr=0.1),
+        lambda: net.accuracy(x, t),
+    ):
+        with pytest.raises(ValueError, match="no samples"):
+            call()
+    assert net.forward(x).shape == (0, 3)  # predicting nothing is well defined
+
+
+# ------------------------------------------------- issue 20 row 14: MLP.load of bad files
+def _saved(tmp_path, **overrides):
+    net = MLP((4, 8, 3), seed=0)
+    path = tmp_path / "net.npz"
+    net.save(path)
+    if overrides:
+        with np.load(path) as data:
+            arrays = {k: data[k] for k in data.files}
+        arrays.update(overrides)
+        arrays = {k: v for k, v in arrays.items() if v is not None}
+        np.savez(path, **arrays)
+    return path
+
+
+def _crafted(path, members):
+    """A stored zip of ``.npy`` members given as ``(header dict, data bytes)``."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, (header, data) in members.items():
+            raw = io.BytesIO()
+            np.lib.format.write_array_header_1_0(raw, header)
+            archive.writestr(f"{name}.npy", raw.getvalue() + data)
+    return path
+
+
+def _load_error(path):
+    with pytest.raises(NetworkFileError) as info:
+        MLP.load(path)
+    message = str(info.value)
+    assert "\n" not in message and str(path) in message
+    return message
+
+
+def test_load_refuses_other_files_with_one_error(tmp_path):
+    good = _saved(tmp_path).read_bytes()
+    npy = tmp_path / "x.npy"
+    np.save(npy, np.zeros(3))
+    assert "not a network saved by MLP.save" in _load_error(npy)
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, a=np.zeros(3))
+    assert "it holds a.npy" in _load_error(foreign)
+    truncated = tmp_path / "truncated.npz"
+    for keep in (300, len(good) - 30):
+        truncated.write_bytes(good[:keep])
+        _load_error(truncated)
+    compressed = tmp_path / "compressed.npz"
+    with np.load(_saved(tmp_path)) as data:
+        np.savez_compressed(compressed, **{k: data[k] for k in data.files})
+    assert "compressed" in _load_error(compressed)
+    assert issubclass(NetworkFileError, ValueError)
+
+
+@pytest.mark.parametrize(
+    "overrides,message",
+    [
+        (dict(W2=np.zeros((3, 8))), r"W2 cannot be read \(expected float64 \(8, 3\) array"),
+        (dict(b2=np.zeros(3, np.float32)), "b2 cannot be read"),
+        (dict(extra=np.zeros(2)), "it holds W1, W2, b1, b2, extra"),
+        (dict(b2=None), "need arrays W1, b1, W2, b2"),
+        (dict(sizes=np.array([4])), "layer widths"),
+        (dict(sizes=np.array([4, 0, 3])), "layer widths must be positive"),
+        (dict(sizes=np.array([4.0, 8.0, 3.0])), "integer layer widths"),
+        (dict(gradient=np.array("max")), "gradient must be one of"),
+        (dict(W1=np.zeros((4, 8), np.float16)), "cannot be read|float16"),
+    ],
+)
+def test_load_checks_every_array_against_the_sizes(tmp_path, overrides, message):
+    assert MLP.load(_saved(tmp_path)).sizes.tolist() == [4, 8, 3]
+    assert re.search(message, _load_error(_saved(tmp_path, **overrides)))
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_load_refuses_non_finite_weights(tmp_path, value):
+    weights = MLP((4, 8, 3), seed=0).params["W2"].copy()
+    weights[2, 1] = value
+    assert "W2 holds NaN or infinite weights" in _load_error(_saved(tmp_path, W2=weights))
+
+
+def test_load_checks_headers_before_allocating(tmp_path):
+    # A file of a few hundred bytes whose headers declare an 8000 x 8000 network (512 MB).
+    path = _crafted(
+        tmp_path / "crafted.npz",
+        {
+            "sizes": ({"descr": "<i8", "fortran_order": False, "shape": (2,)},
+                      np.array([8000, 8000]).tobytes()),
+            "W1": ({"descr": "<f8", "fortran_order": False, "shape": (8000, 8000)}, b""),
+            "b1": ({"descr": "<f8", "fortran_order": False, "shape": (8000,)}, b""),
+        },
+    )  # fmt: skip
+    assert path.stat().st_size < 1000
+    tracemalloc.start()
+    try:
+        with pytest.raises(Exception) as info:  # noqa: PT011 - the class is checked below
+            MLP.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, f"{peak} bytes allocated for a {path.stat().st_size}-byte file"
+    assert isinstance(info.value, NetworkFileError) and "W1 cannot be read" in str(info.value)

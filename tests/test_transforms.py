@@ -307,7 +307,6 @@ def test_mnist_preset_has_no_flips_and_moves_little():
         (lambda: GaussianBlur(-1), "sigma must lie in"),
         (lambda: RandomRotation(10, p=1.5), "p must be a probability"),
         (lambda: HorizontalFlip(p=-0.1), "p must be a probability"),
-        (lambda: RandomRotation("ten"), "degrees must be a number or a pair"),
         (lambda: RandomRotation((1, 2, 3)), "degrees must be a number or a pair"),
         (lambda: RandomRotation(float("nan")), "degrees must be finite"),
         (lambda: RandomAffine(0, translate=(0.1, 1.5)), "translate must lie in"),
@@ -332,7 +331,7 @@ def test_bad_call_arguments():
         pipeline(x, seed=1.5)
     with pytest.raises(TypeError):
         pipeline(x)  # seed is required
-    with pytest.raises(ValueError, match="epoch must be >= 0"):
+    with pytest.raises(ValueError, match="epoch must be an integer from 0"):
         pipeline(x, seed=0, epoch=-1)
     with pytest.raises(ValueError, match="indices must be 4 non-negative integers"):
         pipeline(x, seed=0, indices=[0, 1])
@@ -345,8 +344,18 @@ def test_bad_call_arguments():
 def test_docstring_examples_run():
     import fastaug.functional
     import fastaug.loader
+    import fastaug.mlp
+    import fastaug.ndimage
+    import fastaug.plan
     import fastaug.transforms
 
-    for module in (fastaug.transforms, fastaug.loader, fastaug.functional):
+    for module in (
+        fastaug.transforms,
+        fastaug.loader,
+        fastaug.functional,
+        fastaug.ndimage,
+        fastaug.plan,
+        fastaug.mlp,
+    ):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
