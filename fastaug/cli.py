@@ -123,6 +123,14 @@ def positive_int(text):
     return _number(text, int, lambda v: v >= 1, "a positive integer")
 
 
+def seed_value(text):
+    """A ``--seed``: the library's one rule for seeds (an integer from 0 to 2**64 - 1)."""
+    from ._validation import RANDOM_COUNTER_LIMIT
+
+    return _number(text, int, lambda v: 0 <= v < RANDOM_COUNTER_LIMIT,
+                   "an integer from 0 to 2**64 - 1")  # fmt: skip
+
+
 def thread_count(text):
     from ._parallel import MAX_THREADS
 
@@ -137,10 +145,6 @@ def finite_float(text):
 
 def non_negative_float(text):
     return _number(text, float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
-
-
-def non_negative_int(text):
-    return _number(text, int, lambda v: v >= 0, "an integer >= 0")
 
 
 def build_parser():
@@ -197,7 +201,7 @@ def build_parser():
     )
     aug.add_argument(
         "--seed",
-        type=non_negative_int,
+        type=seed_value,
         default=0,
         help="seed of the random variants: the same seed gives the same file (default: 0)",
     )

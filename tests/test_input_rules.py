@@ -230,3 +230,12 @@ def test_memory_too_small_says_what_the_job_needs(tmp_path, capsys):
     # 24 MB for the kernels, plus 512*512*(1 + 4 + 2*4) bytes = 3.25 MB per source.
     assert "24 MB for its kernels plus 3.25 MB per source (1 samples each)" in err
     assert "at least 28 MB" in err
+
+
+@pytest.mark.parametrize("seed", ["-1", "18446744073709551616"])
+def test_seeds_outside_the_streams_are_usage_errors(seed, capsys):
+    """The library's seed rule, as a usage error (2**64 used to fail late, inside Compose)."""
+    with pytest.raises(SystemExit) as exit_:
+        run("augment", "--random-rotation", "15", "--seed", seed)
+    assert exit_.value.code == 2
+    assert "argument --seed: expected an integer from 0 to 2**64 - 1" in capsys.readouterr().err
