@@ -3,7 +3,7 @@
 import numpy as np
 
 from . import _validation as v
-from ._degrees import cos_sin_degrees
+from .geometry import rotation_matrices
 from .plan import apply_plans, cached_plan, resample_each
 from .resampling import Resampling
 
@@ -128,16 +128,6 @@ def rotate_each(
     plane = arr.shape[slice(2, 4) if channel == 1 else slice(1, 3)]
     matrices, offsets = rotation_matrices(angles, plane)
     return _resample_each(arr, channel, matrices, offsets, order, mode, cval, prefilter, out)
-
-
-def rotation_matrices(angles, plane):
-    """SciPy's ``rotate(..., reshape=False)`` matrices and offsets for many angles, with the
-    same NumPy arithmetic (a stacked matmul gives the same bits as one ``(2, 2) @ (2,)``
-    per angle)."""
-    c, s = cos_sin_degrees(angles)
-    matrices = np.ascontiguousarray(np.stack([np.stack([c, s], -1), np.stack([-s, c], -1)], -2))
-    center = (np.asarray(plane) - 1) / 2
-    return matrices, np.ascontiguousarray(center - matrices @ center)
 
 
 def _resample_each(arr, channel, matrices, offsets, order, mode, cval, prefilter, out):

@@ -5,13 +5,8 @@ import threading
 import numpy as np
 
 from . import _validation as v
-from .plan import (
-    KEEP_BUFFERS_PIXELS,
-    apply_plans,
-    cached_plan,
-    rotation_geometry,
-    single_image_call,
-)
+from .geometry import rotation_geometry
+from .plan import KEEP_BUFFERS_PIXELS, apply_plans, cached_plan, single_image_call
 
 #: Small single-image calls seen before, by their arguments: a drop-in used one image at a
 #: time in a loop repeats the same arguments, and then pays for no validation or set-up

@@ -14,32 +14,11 @@ import threading
 import numpy as np
 
 from . import _validation as v
-from ._degrees import cos_sin_degrees
 from ._parallel import run_tiles
+from .geometry import rotation_geometry
 from .kernels import rotate as rotate_kernels
 from .kernels import spline as spline_kernels
 from .resampling import Resampling, cast_rule
-
-
-def rotation_geometry(in_plane, angle, reshape):
-    """SciPy's ``rotate`` set-up: (matrix, offset, out_plane) computed exactly as it does.
-
-    The order of NumPy calls matters: the offset uses the same ``(2, 2) @ (2,)`` matmul, whose
-    rounding (FMA or not) decides ties in order-0 sampling.
-    """
-    c, s = cos_sin_degrees(angle)
-    matrix = np.array([[c, s], [-s, c]])
-    in_plane = np.asarray(in_plane)
-    if reshape:
-        iy, ix = in_plane
-        out_bounds = matrix @ [[0, 0, iy, iy], [0, ix, 0, ix]]
-        out_plane = (np.ptp(out_bounds, axis=1) + 0.5).astype(int)
-    else:
-        out_plane = in_plane
-    out_center = matrix @ ((out_plane - 1) / 2)
-    in_center = (in_plane - 1) / 2
-    offset = in_center - out_center
-    return matrix, np.ascontiguousarray(offset, dtype=np.float64), tuple(int(n) for n in out_plane)
 
 
 class RotationPlan:

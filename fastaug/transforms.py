@@ -29,7 +29,8 @@ from scipy import ndimage
 
 from . import _validation as v
 from . import draws
-from .functional import _plane_axes, affine_each, rotation_matrices
+from .functional import _plane_axes, affine_each
+from .geometry import affine_pullback, flip_pullbacks, homogeneous, rotation_matrices
 from .kernels import rotate as rotate_kernels
 from .kernels.photometric import scale_shift_clip as _scale_shift_clip
 from .resampling import cast_rule
@@ -125,14 +126,6 @@ class GeometricTransform(Transform):
         return (self.order, self.mode, self.cval)
 
 
-def _homogeneous(matrices, offsets):
-    out = np.zeros((len(matrices), 3, 3))
-    out[:, :2, :2] = matrices
-    out[:, :2, 2] = offsets
-    out[:, 2, 2] = 1.0
-    return out
-
-
 # --------------------------------------------------------------------------- geometry
 class RandomRotation(GeometricTransform):
     """Rotate about the centre by an angle drawn from ``degrees`` (a number ``d``: ``(-d,
@@ -147,7 +140,7 @@ class RandomRotation(GeometricTransform):
         return {"angle": _scaled(self.degrees, uniform(1))}
 
     def matrices(self, params, n, plane):
-        return _homogeneous(*rotation_matrices(params["angle"], plane))
+        return homogeneous(*rotation_matrices(params["angle"], plane))
 
 
 class RandomAffine(GeometricTransform):
@@ -219,29 +212,6 @@ class RandomAffine(GeometricTransform):
         return affine_pullback(params["angle"], shift, params["scale"], params["shear"], plane)
 
 
-def affine_pullback(angle, shift, scale, shear, plane):
-    """Homogeneous ``(n, 3, 3)`` pull-backs (output ``(row, col)`` -> input) of the motion
-    ``x -> c + shift + R(angle) S(scale) H(shear) (x - c)`` about the centre ``c`` of
-    ``plane``, in ``(row, col)`` coordinates.
-
-    ``angle``: degrees, counter-clockwise as :func:`fastaug.rotate` turns the picture;
-    ``shift``: ``(n, 2)`` rows and columns; ``shear``: ``(n, 2)`` degrees ``(y, x)``: the
-    shear adds ``tan(x) * row`` to each column and ``tan(y) * column`` to each row.
-    """
-    a = np.deg2rad(np.asarray(angle, dtype=np.float64))
-    n = a.shape[0]
-    c, s = np.cos(a), np.sin(a)
-    rotation = np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
-    tan_y, tan_x = np.tan(np.deg2rad(shear[:, 0])), np.tan(np.deg2rad(shear[:, 1]))
-    ones = np.ones(n)
-    shearing = np.stack([np.stack([ones, tan_y], -1), np.stack([tan_x, ones], -1)], -2)
-    forward = rotation @ (shearing * np.asarray(scale, dtype=np.float64)[:, None, None])
-    pull = np.linalg.inv(forward)
-    center = (np.asarray(plane, dtype=np.float64) - 1) / 2
-    offsets = center - (pull @ (center + shift)[..., None])[..., 0]
-    return _homogeneous(pull, offsets)
-
-
 class _Flip(GeometricTransform):
     axis = 0  #: 0: rows (top-bottom), 1: columns (left-right)
 
@@ -253,11 +223,7 @@ class _Flip(GeometricTransform):
         return None  # exact by indexing; inside a group it takes the group's resampling
 
     def matrices(self, params, n, plane):
-        diagonal = [1.0, 1.0]
-        diagonal[self.axis] = -1.0
-        offset = [0.0, 0.0]
-        offset[self.axis] = plane[self.axis] - 1.0
-        return _homogeneous(np.tile(np.diag(diagonal), (n, 1, 1)), np.tile(offset, (n, 1)))
+        return flip_pullbacks(self.axis, n, plane)
 
 
 class HorizontalFlip(_Flip):
