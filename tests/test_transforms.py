@@ -189,10 +189,23 @@ def test_gaussian_blur_is_scipy_gaussian_filter():
 
 
 def test_p_zero_and_one():
-    x = _images()
-    assert np.array_equal(RandomAffine(20, p=0.0)(x, seed=0), x)
-    out = Compose([GaussianNoise(0.1, p=0.0), BrightnessContrast(0.2, 0.2, p=0.0)])(x, seed=0)
-    assert np.array_equal(out, x)
+    """p=0 leaves every image as it was; p=1 changes every one (random float images, which
+    any of these transforms changes). p=0.3: tests/test_transform_distributions.py."""
+    x = _images(dtype=np.float64)
+    for p in (0.0, 1.0):
+        transforms = [
+            RandomAffine(20, p=p),
+            RandomRotation((5, 20), p=p),
+            HorizontalFlip(p=p),
+            VerticalFlip(p=p),
+            GaussianNoise(0.1, p=p),
+            BrightnessContrast(0.2, 0.2, p=p),
+            GaussianBlur(1.0, p=p),
+            OneOf([RandomRotation((5, 20)), VerticalFlip(p=1.0)], p=p),
+        ]
+        for t in transforms + [Compose(transforms[:2]), Compose(transforms[4:6])]:
+            changed = (t(x, seed=0) != x).any(axis=(1, 2))
+            assert changed.all() if p == 1.0 else not changed.any(), (t, p)
 
 
 # ------------------------------------------------------------------ determinism
