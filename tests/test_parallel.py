@@ -141,3 +141,22 @@ def test_concurrent_calls_survive_numbas_workqueue_threading_layer(tmp_path):
         print("ok", numba.config.THREADING_LAYER)
     """)
     assert run_under_workqueue(script, tmp_path).split() == ["ok", "workqueue"]
+
+
+def test_an_exception_escaping_a_scripts_thread_fails_it(tmp_path):
+    """The subprocess check above would pass a script whose thread died: Python prints the
+    thread's traceback and still exits 0. run_under_workqueue fails it."""
+    script = textwrap.dedent("""
+        import threading
+
+        def fail():
+            raise ZeroDivisionError("in a thread")
+
+        t = threading.Thread(target=fail)
+        t.start()
+        t.join()
+        print("ok")
+    """)
+    with pytest.raises(AssertionError, match=r"STRAY EXCEPTIONS:\s+thread .*ZeroDivisionError"):
+        run_under_workqueue(script, tmp_path)
+    assert run_under_workqueue('print("ok")', tmp_path).split() == ["ok"]
