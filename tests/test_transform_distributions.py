@@ -20,25 +20,15 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from fastaug.transforms import (
-    BrightnessContrast,
-    Compose,
-    GaussianBlur,
-    GaussianNoise,
-    HorizontalFlip,
-    OneOf,
-    RandomAffine,
-    RandomRotation,
-    VerticalFlip,
-)
+from fastaug import transforms as tf
 
 N = 20_000
 ALPHA = 1e-3
 
 
 def _entries(*transforms, n=N, seed=0, epoch=0):
-    """The per-transform draws of ``Compose(transforms)`` for ``n`` samples."""
-    return Compose(list(transforms)).draw_params(n, seed=seed, epoch=epoch).transforms
+    """The per-transform draws of ``tf.Compose(transforms)`` for ``n`` samples."""
+    return tf.Compose(list(transforms)).draw_params(n, seed=seed, epoch=epoch).transforms
 
 
 def assert_uniform(values, lo, hi):
@@ -75,12 +65,12 @@ def assert_frequency(applied, p):
 # ------------------------------------------------------------------ each parameter
 @pytest.mark.parametrize("degrees,lo,hi", [(30, -30, 30), ((5, 40), 5, 40), ((-7, -7), -7, -7)])
 def test_random_rotation_angles_are_uniform_over_degrees(degrees, lo, hi):
-    (entry,) = _entries(RandomRotation(degrees))
+    (entry,) = _entries(tf.RandomRotation(degrees))
     assert_uniform(entry["angle"], lo, hi)
 
 
 def test_random_affine_draws_every_parameter_uniformly_and_independently():
-    t = RandomAffine(20, translate=(0.1, 0.3), scale=(0.7, 1.2), shear=(-10, 5, -3, 8), p=0.3)
+    t = tf.RandomAffine(20, translate=(0.1, 0.3), scale=(0.7, 1.2), shear=(-10, 5, -3, 8), p=0.3)
     (e,) = _entries(t)
     draws = {
         "angle": (e["angle"], -20, 20),
@@ -104,32 +94,32 @@ def test_random_affine_draws_every_parameter_uniformly_and_independently():
 
 
 def test_random_affine_defaults_and_single_number_shear():
-    (e,) = _entries(RandomAffine(15))
+    (e,) = _entries(tf.RandomAffine(15))
     assert_uniform(e["angle"], -15, 15)
     np.testing.assert_array_equal(e["shift_fraction"], 0.0)
     np.testing.assert_array_equal(e["scale"], 1.0)
     np.testing.assert_array_equal(e["shear"], 0.0)
-    (e,) = _entries(RandomAffine(0, shear=12))  # a number: x shear in (-12, 12), no y shear
+    (e,) = _entries(tf.RandomAffine(0, shear=12))  # a number: x shear in (-12, 12), no y shear
     np.testing.assert_array_equal(e["angle"], 0.0)
     assert_uniform(e["shear"][:, 1], -12, 12)
     np.testing.assert_array_equal(e["shear"][:, 0], 0.0)
-    (e,) = _entries(RandomAffine(0, translate=(0.2, 0.0), scale=(1.5, 1.5)))
+    (e,) = _entries(tf.RandomAffine(0, translate=(0.2, 0.0), scale=(1.5, 1.5)))
     assert_uniform(e["shift_fraction"][:, 1], -0.2, 0.2)
     np.testing.assert_array_equal(e["shift_fraction"][:, 0], 0.0)
     np.testing.assert_array_equal(e["scale"], 1.5)
 
 
 def test_gaussian_blur_sigma_is_uniform():
-    (e,) = _entries(GaussianBlur((0.3, 2.5)))
+    (e,) = _entries(tf.GaussianBlur((0.3, 2.5)))
     assert_uniform(e["sigma"], 0.3, 2.5)
-    (e,) = _entries(GaussianBlur(1.1))
+    (e,) = _entries(tf.GaussianBlur(1.1))
     assert_uniform(e["sigma"], 1.1, 1.1)
 
 
 def test_gaussian_noise_std_is_uniform():
-    (e,) = _entries(GaussianNoise((0.01, 0.2)))
+    (e,) = _entries(tf.GaussianNoise((0.01, 0.2)))
     assert_uniform(e["std"], 0.01, 0.2)
-    (e,) = _entries(GaussianNoise(0.05))
+    (e,) = _entries(tf.GaussianNoise(0.05))
     assert_uniform(e["std"], 0.05, 0.05)
 
 
@@ -138,15 +128,15 @@ def test_gaussian_noise_std_is_uniform():
     [(0.2, 0.4, (-0.2, 0.2), (0.6, 1.4)), ((0.0, 0.3), (-0.5, 0.1), (0.0, 0.3), (0.5, 1.1))],
 )
 def test_brightness_contrast_draws(brightness, contrast, beta, alpha):
-    (e,) = _entries(BrightnessContrast(brightness, contrast))
+    (e,) = _entries(tf.BrightnessContrast(brightness, contrast))
     assert_uniform(e["beta"], *beta)
     assert_uniform(e["alpha"], *alpha)
     assert_independent(e["alpha"], e["beta"])
 
 
 def test_one_of_chooses_uniformly_and_its_members_keep_their_own_p():
-    members = [RandomRotation(10), HorizontalFlip(p=0.5), VerticalFlip(p=1.0)]
-    one_of, rotation, hflip, vflip = _entries(OneOf(members, p=0.6))
+    members = [tf.RandomRotation(10), tf.HorizontalFlip(p=0.5), tf.VerticalFlip(p=1.0)]
+    one_of, rotation, hflip, vflip = _entries(tf.OneOf(members, p=0.6))
     assert_frequency(one_of["applied"], 0.6)
     choice = one_of["choice"]
     counts = np.bincount(choice, minlength=4)
@@ -154,7 +144,7 @@ def test_one_of_chooses_uniformly_and_its_members_keep_their_own_p():
     p = stats.chisquare(counts[:3]).pvalue  # uniform over the three members
     assert p > ALPHA, (counts, p)
     applied = one_of["applied"]
-    # a member is applied only where the OneOf applied and chose it, then with its own p
+    # a member is applied only where the tf.OneOf applied and chose it, then with its own p
     for j, (entry, own_p) in enumerate(((rotation, 1.0), (hflip, 0.5), (vflip, 1.0))):
         chosen = applied & (choice == j)
         assert not (entry["applied"] & ~chosen).any()
@@ -163,25 +153,25 @@ def test_one_of_chooses_uniformly_and_its_members_keep_their_own_p():
 
 
 def test_compose_draws_each_transform_independently_and_flattens():
-    first, second = _entries(RandomRotation(30, p=0.5), RandomRotation(30, p=0.5))
+    first, second = _entries(tf.RandomRotation(30, p=0.5), tf.RandomRotation(30, p=0.5))
     for e in (first, second):
         assert_uniform(e["angle"], -30, 30)
         assert_frequency(e["applied"], 0.5)
     assert_independent(first["angle"], second["angle"])
     assert_independent(first["applied"], second["applied"])
-    # a nested Compose is its transforms in place: the same draws
-    nested = Compose([Compose([RandomRotation(30, p=0.5)]), RandomRotation(30, p=0.5)]).draw_params(
-        N, seed=0
-    )
+    # a nested tf.Compose is its transforms in place: the same draws
+    nested = tf.Compose(
+        [tf.Compose([tf.RandomRotation(30, p=0.5)]), tf.RandomRotation(30, p=0.5)]
+    ).draw_params(N, seed=0)
     for e, f in zip(nested.transforms, (first, second)):
         np.testing.assert_array_equal(e["angle"], f["angle"])
         np.testing.assert_array_equal(e["applied"], f["applied"])
 
 
 def test_draws_of_other_seeds_epochs_and_neighbouring_samples_are_independent():
-    (base,) = _entries(RandomRotation(30), seed=5, epoch=1)
-    (other_seed,) = _entries(RandomRotation(30), seed=6, epoch=1)
-    (other_epoch,) = _entries(RandomRotation(30), seed=5, epoch=2)
+    (base,) = _entries(tf.RandomRotation(30), seed=5, epoch=1)
+    (other_seed,) = _entries(tf.RandomRotation(30), seed=6, epoch=1)
+    (other_epoch,) = _entries(tf.RandomRotation(30), seed=5, epoch=2)
     for other in (other_seed, other_epoch):
         assert_uniform(other["angle"], -30, 30)
         assert_independent(base["angle"], other["angle"])
@@ -191,14 +181,14 @@ def test_draws_of_other_seeds_epochs_and_neighbouring_samples_are_independent():
 # ------------------------------------------------------------------ p
 def _every_transform(p):
     return [
-        RandomRotation((5, 30), p=p),
-        RandomAffine(10, translate=(0.1, 0.1), scale=(0.9, 1.1), shear=5, p=p),
-        HorizontalFlip(p=p),
-        VerticalFlip(p=p),
-        GaussianNoise(0.05, p=p),
-        GaussianBlur((0.5, 1.0), p=p),
-        BrightnessContrast(0.2, 0.2, p=p),
-        OneOf([RandomRotation((5, 30)), HorizontalFlip(p=1.0)], p=p),
+        tf.RandomRotation((5, 30), p=p),
+        tf.RandomAffine(10, translate=(0.1, 0.1), scale=(0.9, 1.1), shear=5, p=p),
+        tf.HorizontalFlip(p=p),
+        tf.VerticalFlip(p=p),
+        tf.GaussianNoise(0.05, p=p),
+        tf.GaussianBlur((0.5, 1.0), p=p),
+        tf.BrightnessContrast(0.2, 0.2, p=p),
+        tf.OneOf([tf.RandomRotation((5, 30)), tf.HorizontalFlip(p=1.0)], p=p),
     ]
 
 
@@ -212,7 +202,7 @@ def test_p_sets_how_often_a_transform_applies(p, k):
     x = np.random.default_rng(k).random((2000, 6, 5))
     t = _every_transform(p)[k]
     out = t(x, seed=1)
-    gate = Compose([t]).draw_params(len(x), seed=1).transforms[0]["applied"]
+    gate = tf.Compose([t]).draw_params(len(x), seed=1).transforms[0]["applied"]
     changed = (out != x).any(axis=(1, 2))
     np.testing.assert_array_equal(changed, gate)
     assert_frequency(changed, p)
@@ -224,9 +214,9 @@ def test_gaussian_noise_is_normal_with_the_declared_std(std):
     """The added noise, divided by each sample's drawn std, is standard normal (KS) and
     independent from pixel to pixel and sample to sample; float images (top 1.0)."""
     x = np.full((80, 32, 32), 0.5)  # 10 std from the clip at 0 and 1 at most
-    t = GaussianNoise(std)
+    t = tf.GaussianNoise(std)
     out = t(x, seed=3)
-    drawn = Compose([t]).draw_params(len(x), seed=3).transforms[0]["std"]
+    drawn = tf.Compose([t]).draw_params(len(x), seed=3).transforms[0]["std"]
     lo, hi = (std, std) if np.isscalar(std) else std
     assert lo <= drawn.min() and drawn.max() <= hi
     z = (out - 0.5) / drawn[:, None, None]
@@ -241,7 +231,7 @@ def test_gaussian_noise_on_uint8_has_std_times_255():
     stores; the counts of each rounded value against their exact probabilities (chi-square,
     tail bins merged to at least 20 expected)."""
     std = 0.05 * 255.0
-    out = GaussianNoise(0.05)(np.full((64, 32, 32), 128, np.uint8), seed=2)
+    out = tf.GaussianNoise(0.05)(np.full((64, 32, 32), 128, np.uint8), seed=2)
     values = out.astype(np.int64).ravel() - 128
     assert np.abs(values).max() < 127  # no clipping: the distribution is the rounded one
     edges = np.arange(-40, 41)  # value k counts in (k - 0.5, k + 0.5]
