@@ -208,6 +208,12 @@ def test_p_sets_how_often_a_transform_applies(p, k):
     assert_frequency(changed, p)
 
 
+def test_flips_apply_half_the_time_by_default():
+    for flip in (tf.HorizontalFlip(), tf.VerticalFlip()):
+        (entry,) = _entries(flip)
+        assert_frequency(entry["applied"], 0.5)
+
+
 # ------------------------------------------------------------------ the noise itself
 @pytest.mark.parametrize("std", [0.05, (0.02, 0.08)])
 def test_gaussian_noise_is_normal_with_the_declared_std(std):
