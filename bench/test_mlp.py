@@ -143,7 +143,8 @@ def test_experiment_wall_time(mnist_train):
 
 
 def test_mlp_targets():
-    """Issue 13: fit(steps=4000) >= 7x and the step loop >= 5x the source's classes."""
+    """Issue 13: fit(steps=4000) >= 7x and the step loop >= 5x the source's classes; an
+    epoch at batch 100 >= 1.3x the textbook NumPy network."""
     results = {
         f"batch {b}: fit vs source classes": ratio(f"mlp-reference-{b}", f"mlp-fastaug-{b}")
         for b in (10, 30)
@@ -155,6 +156,15 @@ def test_mlp_targets():
         f"\nratios { ({k: round(v, 1) for k, v in results.items()}) }, fastaug seconds "
         f"{ ({b: round(s, 3) for b, s in absolute.items()}) }"
     )
-    assert all(results[f"batch {b}: fit vs source classes"] >= 7 for b in (10, 30))
-    assert results["batch 10: step loop vs source classes"] >= 5
-    assert all(s <= 1.0 for s in absolute.values())
+    targets = {
+        "batch 10: fit vs source classes": 7,
+        "batch 30: fit vs source classes": 7,
+        "batch 10: step loop vs source classes": 5,
+        # reports/PERFORMANCE.md measured 1.8x; 1.3x leaves this machine's run-to-run noise
+        "epoch 60000/100: vs reference": 1.3,
+    }
+    missed = {k: (round(results[k], 2), t) for k, t in targets.items() if results[k] < t}
+    missed.update(
+        {f"fit batch {b} seconds": (round(s, 3), 1.0) for b, s in absolute.items() if s > 1.0}
+    )
+    assert not missed, f"targets missed (measured, target): {missed}"

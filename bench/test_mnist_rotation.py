@@ -163,7 +163,12 @@ def test_exact_gather_floor(benchmark):
     )
     record(benchmark, "exact-gather-floor")
     benchmark.extra_info.update(case="exact-floor", peer="gather-arithmetic", scale=1.0)
-    assert np.isfinite(sink).all()
+    # The floor did the gather it claims: every tile holds the sum NumPy gets for the same
+    # 16 taps in the same order (a wrong order, table or tile count changes it).
+    vals = np.zeros((16, c.shape[1]))
+    for k in range(16):
+        vals = vals + (c[taps[:, k]] * wy[:, k // 4, None]) * wx[:, k % 4, None]
+    np.testing.assert_allclose(sink, vals.sum(), rtol=1e-12)
 
 
 def test_targets():
@@ -175,10 +180,17 @@ def test_targets():
         "vs sparse CSR (order 1)": ratio("sparse-order1", "fastaug-order1"),
         "order 3 / order 0": ratio("fastaug-order3", "fastaug-order0"),
         "order 3 / order 1": ratio("fastaug-order3", "fastaug-order1"),
+        "order 3 / its gather floor": ratio("fastaug-order3", "exact-gather-floor"),
     }
     print("\n" + json.dumps({k: round(v, 2) for k, v in results.items()}, indent=1))
     targets = {
         "vs source loop (order 3)": 150,
+        # reports/PERFORMANCE.md measured 64.1x; 40x leaves this machine's noise (about
+        # +-30 % between runs) and still fails if the stack path fell back to a loop
+        "vs scipy stack (order 3)": 40,
+        # a floor: the whole job cannot take less than its gather's arithmetic alone (4.3x
+        # here); below 1, the floor measures something else
+        "order 3 / its gather floor": 1,
         "vs dense GEMM (order 3)": 5,
         "vs sparse CSR (order 1)": 3,
         "order 3 / order 0": 2,

@@ -11,6 +11,8 @@ Loader: one epoch of ``MLP.step`` on minibatches of 100 over the full set, bare 
 ``x[idx]`` in the loop) against ``Loader(x, t, 100)``, and with ``presets.mnist()``.
 """
 
+import time
+
 import numpy as np
 import pytest
 
@@ -85,25 +87,33 @@ def _epoch(net, batches):
         net.step(xb.reshape(len(xb), -1), tb, 0.01)
 
 
+def _batch_source(how, x, t):
+    """What one epoch iterates, made anew per call: ``x[idx]`` indexed in the loop (bare),
+    or a Loader, plain or with ``presets.mnist()``."""
+    from fastaug import Loader, presets
+
+    if how == "bare":
+        flat = x.reshape(len(x), -1)
+
+        def bare():
+            order = np.random.default_rng(0).permutation(len(x))
+            return (
+                (flat[idx], t[idx]) for idx in (order[k : k + 100] for k in range(0, len(x), 100))
+            )
+
+        return bare
+    loader = Loader(x, t, 100, pipeline=presets.mnist() if how != "loader" else None, seed=0)
+    return lambda: loader
+
+
 @pytest.mark.parametrize("how", ["bare", "loader", "loader-mnist-preset"])
 def test_training_epoch(benchmark, mnist_train, how):
-    from fastaug import Loader, presets
     from fastaug.mlp import MLP
 
     x, labels = mnist_train
     t = np.eye(10)[labels]
-    flat = x.reshape(len(x), -1)
-    MLP(seed=0).step(flat[:100], t[:100], 0.01)  # compile
-
-    def bare():
-        order = np.random.default_rng(0).permutation(len(x))
-        return ((flat[idx], t[idx]) for idx in (order[k : k + 100] for k in range(0, len(x), 100)))
-
-    if how == "bare":
-        batches = bare
-    else:
-        loader = Loader(x, t, 100, pipeline=presets.mnist() if how != "loader" else None, seed=0)
-        batches = lambda: loader  # noqa: E731
+    MLP(seed=0).step(x[:100].reshape(100, -1), t[:100], 0.01)  # compile
+    batches = _batch_source(how, x, t)
     benchmark.group = "training-epoch-60000-batch100"
     benchmark.pedantic(
         lambda: _epoch(MLP(seed=0, gradient="mean"), batches()), rounds=3, warmup_rounds=1
@@ -112,24 +122,38 @@ def test_training_epoch(benchmark, mnist_train, how):
     benchmark.extra_info.update(case="training-epoch", peer=how, scale=1.0)
 
 
-def test_pipeline_targets():
+def test_pipeline_target():
     """Issue 15: the pipeline >= 10x albumentations (the faster of its loop and pool at the
-    same thread count); the Loader costs <= 10 % of a bare epoch."""
+    same thread count)."""
     results = {}
     for threads in THREADS:
         peers = [MEDIANS.get(f"pipeline-albumentations-{w}-{threads}t") for w in ("loop", "pool")]
         peers = [p * 10 for p in peers if p is not None]  # 6000 images, scaled to 60000
         mine = MEDIANS.get(f"pipeline-fastaug-{threads}t")
         if not peers or mine is None:
-            pytest.skip("pipeline rows not measured in this run")
+            pytest.skip("pipeline rows not measured in this run (albumentations installed?)")
         results[f"pipeline vs albumentations, {threads} threads"] = min(peers) / mine
-    if "epoch-bare" not in MEDIANS or "epoch-loader" not in MEDIANS:
-        pytest.skip("epoch rows not measured in this run")
-    overhead = MEDIANS["epoch-loader"] / MEDIANS["epoch-bare"] - 1
-    print(
-        "\npipeline speed-ups:",
-        {k: round(v, 1) for k, v in results.items()},
-        f"loader overhead {overhead:+.1%}",
-    )
+    print("\npipeline speed-ups:", {k: round(v, 1) for k, v in results.items()})
     assert all(v >= 10 for v in results.values())
-    assert overhead <= 0.10
+
+
+def test_loader_overhead_target(mnist_train):
+    """Issue 15: the Loader costs <= 10 % of a bare epoch. Needs no peer, so it runs without
+    albumentations. Bare and Loader epochs take turns and the fastest of each counts: both
+    meet the same moments of a shared machine (timed one after the other, as the benchmark
+    rows above are, the two differed by -25 % to +170 % from run to run there)."""
+    from fastaug.mlp import MLP
+
+    x, labels = mnist_train
+    t = np.eye(10)[labels]
+    MLP(seed=0).step(x[:100].reshape(100, -1), t[:100], 0.01)  # compile
+    sources = {how: _batch_source(how, x, t) for how in ("bare", "loader")}
+    best = dict.fromkeys(sources, np.inf)
+    for _ in range(5):
+        for how, batches in sources.items():
+            start = time.perf_counter()
+            _epoch(MLP(seed=0, gradient="mean"), batches())
+            best[how] = min(best[how], time.perf_counter() - start)
+    overhead = best["loader"] / best["bare"] - 1
+    print(f"\nloader overhead {overhead:+.1%} (fastest epochs {best})")
+    assert overhead <= 0.10, f"the Loader costs {overhead:+.1%} of a bare epoch (target <= 10 %)"

@@ -169,9 +169,12 @@ class RandomAffine(GeometricTransform):
         self.degrees = _range(degrees, "degrees")
         self.translate = None
         if translate is not None:
-            if isinstance(translate, numbers.Real):
+            # two fractions (of the width, of the height), not a range: (0.2, 0.0) is valid
+            if isinstance(translate, (numbers.Real, str, bytes)) or np.shape(translate) != (2,):
                 raise ValueError(f"translate must be a pair (a, b) of fractions; got {translate!r}")
-            self.translate = _range(translate, "translate", symmetric=False, low=0.0, high=1.0)
+            self.translate = tuple(
+                _range(f, "translate", symmetric=False, low=0.0, high=1.0)[0] for f in translate
+            )
         self.scale = None
         if scale is not None:
             self.scale = _range(scale, "scale", symmetric=False)

@@ -56,17 +56,41 @@ def mnist_dir():
         pytest.skip(f"real MNIST not available (set FASTAUG_DATA): {exc}")
 
 
+#: Run before a subprocess test's script: an exception that escapes a thread (reported by
+#: threading.excepthook) or is unraisable (sys.unraisablehook) is printed as usual and then
+#: fails the process at exit. Python would exit 0 and the test would pass.
+_FAIL_ON_STRAY_EXCEPTIONS = """
+import atexit as _atexit, os as _os, sys as _sys, threading as _threading
+_stray = []
+def _thread_hook(args, _default=_threading.excepthook):
+    _stray.append(f"thread {args.thread.name}: {args.exc_type.__name__}: {args.exc_value}")
+    _default(args)
+def _unraisable_hook(args, _default=_sys.unraisablehook):
+    _stray.append(f"unraisable: {args.exc_type.__name__}: {args.exc_value}")
+    _default(args)
+def _fail_if_stray():  # atexit runs after non-daemon threads are joined
+    if _stray:
+        _sys.stdout.flush()
+        print("STRAY EXCEPTIONS:", *_stray, sep="\\n  ", file=_sys.stderr, flush=True)
+        _os._exit(3)
+_threading.excepthook = _thread_hook
+_sys.unraisablehook = _unraisable_hook
+_atexit.register(_fail_if_stray)
+"""
+
+
 def run_under_workqueue(script, cwd, timeout=600):
     """``script`` in a fresh Python with Numba's ``workqueue`` threading layer forced (the
     layer is chosen once per process, and it aborts when two threads launch parallel
-    kernels at once); returns its stdout, after checking it exited cleanly."""
+    kernels at once); returns its stdout, after checking it exited cleanly, with no
+    exception escaping any of its threads."""
     import os
     import subprocess
     import sys
 
     env = dict(os.environ, NUMBA_THREADING_LAYER="workqueue")
     done = subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, "-c", _FAIL_ON_STRAY_EXCEPTIONS + script],
         cwd=cwd,
         env=env,
         capture_output=True,

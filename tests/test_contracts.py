@@ -37,6 +37,23 @@ def test_layouts_give_the_same_result(layout, dtype, rng):
     assert_matches_scipy(each, rotate_each_loop(base, [20] * 5, mode="nearest"), 3)
     augmented, _ = fastaug.augment(data, angles=(20,))
     np.testing.assert_array_equal(augmented[1::2], each)
+    # unfiltered coefficients (prefilter=False), per-sample matrices and angles
+    matrices = np.array([[[1.0, 0.2], [-0.1, 0.9]]] * 5) * np.linspace(0.8, 1.2, 5)[:, None, None]
+    offsets = np.array([[1.5, -2.0]] * 5)
+    unfiltered = dict(order=3, mode="nearest", prefilter=False)
+    assert_matches_scipy(
+        fastaug.affine_each(data, matrices, offsets, **unfiltered),
+        np.stack(
+            [
+                ndimage.affine_transform(b, m, o, **unfiltered)
+                for b, m, o in zip(base, matrices, offsets)
+            ]
+        ),
+    )
+    assert_matches_scipy(
+        fastaug.rotate_each(data, np.linspace(-40, 40, 5), **unfiltered),
+        rotate_each_loop(base, np.linspace(-40, 40, 5), **unfiltered),
+    )
     np.testing.assert_array_equal(data, before)
 
 

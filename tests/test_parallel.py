@@ -1,8 +1,10 @@
 """fastaug's threads: every tile taken exactly once, errors surface, results independent of
 the thread count, and calls from many Python threads at once are safe."""
 
+import itertools
 import textwrap
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -61,19 +63,36 @@ def test_thread_count_is_validated(threads):
     assert fastaug.get_num_threads() == 1
 
 
-def test_results_do_not_depend_on_the_number_of_threads(threads):
+def test_results_do_not_depend_on_the_number_of_threads(threads, monkeypatch):
+    """One thread against two, forced even where this process may use one CPU only (then
+    MAX_THREADS is 1 and the comparison would be a run with itself), and two threads
+    really taking part: the threads that claim tiles are counted."""
+    monkeypatch.setattr(_parallel, "MAX_THREADS", max(2, _parallel.MAX_THREADS))
+    claimers = set()
+
+    class RecordingCounter:  # run_tiles' tile counter, noting which threads claim
+        def __init__(self):
+            self._counter = itertools.count()
+
+        def __next__(self):
+            claimers.add(threading.get_ident())
+            return next(self._counter)
+
+    monkeypatch.setattr(_parallel, "itertools", SimpleNamespace(count=RecordingCounter))
     rng = np.random.default_rng(3)
     images = rng.random((3 * rotate_kernels.TILE + 5, 9, 11)).astype(np.float32)
     each_angle = np.linspace(-90, 90, len(images))
     runs = {}
-    for n in sorted({1, _parallel.MAX_THREADS}):
+    for n in (1, 2):
         fastaug.set_num_threads(n)
+        claimers.clear()
         runs[n] = (
             fastaug.augment(images, angles=(15, -40), order=3)[0],
             fastaug.rotate_each(images, each_angle),
         )
-    for one, many in zip(runs[1], runs[_parallel.MAX_THREADS]):
-        np.testing.assert_array_equal(one, many)
+        assert len(claimers) == n, (n, claimers)
+    for one, two in zip(runs[1], runs[2]):
+        np.testing.assert_array_equal(one, two)
 
 
 def test_many_python_threads_at_once_give_scipys_results():
@@ -141,3 +160,22 @@ def test_concurrent_calls_survive_numbas_workqueue_threading_layer(tmp_path):
         print("ok", numba.config.THREADING_LAYER)
     """)
     assert run_under_workqueue(script, tmp_path).split() == ["ok", "workqueue"]
+
+
+def test_an_exception_escaping_a_scripts_thread_fails_it(tmp_path):
+    """The subprocess check above would pass a script whose thread died: Python prints the
+    thread's traceback and still exits 0. run_under_workqueue fails it."""
+    script = textwrap.dedent("""
+        import threading
+
+        def fail():
+            raise ZeroDivisionError("in a thread")
+
+        t = threading.Thread(target=fail)
+        t.start()
+        t.join()
+        print("ok")
+    """)
+    with pytest.raises(AssertionError, match=r"STRAY EXCEPTIONS:\s+thread .*ZeroDivisionError"):
+        run_under_workqueue(script, tmp_path)
+    assert run_under_workqueue('print("ok")', tmp_path).split() == ["ok"]

@@ -1,21 +1,40 @@
-"""The CI speed guard (bench/check_regression.py) really fails on a slowed kernel."""
+"""The CI speed guard (bench/check_regression.py): its thresholds follow each case's recorded
+spread, every case has one, and it really fails on a slowed kernel."""
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from bench.check_regression import compare
+import pytest
+
+from bench.check_regression import BASELINE, CASES, compare, spread, threshold
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_compare_flags_drops_beyond_25_percent():
-    lines, ok = compare({"a": 10.0, "b": 7.4, "c": 3.0}, {"a": 10.0, "b": 10.0})
+def test_threshold_is_the_lowest_run_less_twice_its_distance_to_the_median():
+    assert threshold(spread([10.0, 11.0, 30.0])) == pytest.approx(10.0 * (1 - 0.2))  # not max
+    assert threshold(spread([10.0, 10.2, 10.4])) == pytest.approx(9.0)  # at least 10 % below
+    assert threshold(spread([10.0, 30.0, 30.0])) == pytest.approx(5.0)  # at most 50 % below
+
+
+def test_compare_flags_a_case_below_its_limit_only():
+    baseline = {"a": spread([10.0, 11.0, 12.0]), "b": spread([10.0, 10.1, 10.5])}  # 8.0, 9.0
+    lines, ok = compare({"a": 8.5, "b": 8.9, "c": 3.0}, baseline)
     assert not ok
-    assert any("b" in line and "REGRESSION" in line for line in lines)
-    assert not any(line.startswith("a ") and "REGRESSION" in line for line in lines)
-    assert compare({"a": 7.6}, {"a": 10.0})[1]
+    assert [line.split()[0] for line in lines if "REGRESSION" in line] == ["b"]
+    assert any(line.startswith("c ") and "no baseline" in line for line in lines)
+    assert compare({"a": 8.0, "b": 9.0}, baseline)[1]
+
+
+def test_every_case_has_a_recorded_spread():
+    recorded = json.loads(BASELINE.read_text())
+    assert set(recorded) == set(CASES)
+    for name, stats in recorded.items():
+        assert stats["min"] <= stats["median"] <= stats["max"] and stats["runs"] >= 5, name
+        assert threshold(stats) > 1.0, name  # a limit that still asks fastaug to be faster
 
 
 def test_guard_trips_on_a_deliberately_slow_path():

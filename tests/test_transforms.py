@@ -189,10 +189,23 @@ def test_gaussian_blur_is_scipy_gaussian_filter():
 
 
 def test_p_zero_and_one():
-    x = _images()
-    assert np.array_equal(RandomAffine(20, p=0.0)(x, seed=0), x)
-    out = Compose([GaussianNoise(0.1, p=0.0), BrightnessContrast(0.2, 0.2, p=0.0)])(x, seed=0)
-    assert np.array_equal(out, x)
+    """p=0 leaves every image as it was; p=1 changes every one (random float images, which
+    any of these transforms changes). p=0.3: tests/test_transform_distributions.py."""
+    x = _images(dtype=np.float64)
+    for p in (0.0, 1.0):
+        transforms = [
+            RandomAffine(20, p=p),
+            RandomRotation((5, 20), p=p),
+            HorizontalFlip(p=p),
+            VerticalFlip(p=p),
+            GaussianNoise(0.1, p=p),
+            BrightnessContrast(0.2, 0.2, p=p),
+            GaussianBlur(1.0, p=p),
+            OneOf([RandomRotation((5, 20)), VerticalFlip(p=1.0)], p=p),
+        ]
+        for t in transforms + [Compose(transforms[:2]), Compose(transforms[4:6])]:
+            changed = (t(x, seed=0) != x).any(axis=(1, 2))
+            assert changed.all() if p == 1.0 else not changed.any(), (t, p)
 
 
 # ------------------------------------------------------------------ determinism
@@ -240,38 +253,84 @@ def test_drawing_parameters_is_cheap():
 
 
 # ------------------------------------------------------------------ labels and masks
-def test_labels_and_masks_follow_their_images():
-    x = _images(dtype=np.float32)
-    labels = np.arange(len(x))
+def _forward_motion(angle, shift, scale, shear_y, shear_x, plane):
+    """RandomAffine's documented motion, written out here (not from the library): about the
+    centre ``c`` of ``plane``, ``x -> c + shift + R S H (x - c)`` in ``(row, col)``
+    coordinates, as a homogeneous 3x3 matrix. R turns the picture counter-clockwise as
+    ``scipy.ndimage.rotate``; in ``(x, y) = (col, -row)`` that is the usual
+    ``[[cos, -sin], [sin, cos]]``, so ``row' = cos row - sin col`` and ``col' = sin row + cos
+    col``. H adds ``tan(shear_x) * row`` to each column and ``tan(shear_y) * col`` to each
+    row."""
+    a = np.radians(angle)
+    rotate = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    shear = np.array([[1.0, np.tan(np.radians(shear_y))], [np.tan(np.radians(shear_x)), 1.0]])
+    centre = (np.array(plane, float) - 1) / 2
+
+    def translation(v):
+        m = np.eye(3)
+        m[:2, 2] = v
+        return m
+
+    linear = np.eye(3)
+    linear[:2, :2] = rotate @ (scale * np.eye(2)) @ shear
+    return translation(centre + shift) @ linear @ translation(-centre)
+
+
+def test_forward_motion_of_a_rotation_is_scipys_rotate():
+    """The test's own formula above turns the picture as scipy.ndimage.rotate does."""
+    x = _images(n=1, dtype=np.float64)[0]
+    forward = _forward_motion(25.0, np.zeros(2), 1.0, 0.0, 0.0, x.shape)
+    got = ndimage.affine_transform(x, np.linalg.inv(forward), order=1)
+    np.testing.assert_allclose(got, ndimage.rotate(x, 25.0, reshape=False, order=1), atol=1e-12)
+
+
+def test_images_labels_and_masks_against_an_independent_reference():
+    """Affine, flip and brightness/contrast, each applied to some samples: every image and
+    mask (moved or not) against SciPy's affine_transform with the pull-back of the motion
+    built above from the drawn parameters, then the photometric formula on the images only.
+    Masks move with order 0 and no photometric change; labels are untouched."""
+    x = _images(dtype=np.float64)
+    n, plane = len(x), x.shape[1:]
+    labels = np.arange(n)
     masks = (x > 0.5).astype(np.uint8)
     pipeline = Compose(
-        [RandomAffine(20, translate=(0.1, 0.1)), HorizontalFlip(), GaussianNoise(0.05)]
+        [
+            RandomAffine(20, translate=(0.1, 0.2), scale=(0.8, 1.2), shear=(-8, 8, -4, 4), p=0.7),
+            HorizontalFlip(p=0.5),
+            BrightnessContrast(0.2, 0.3, p=0.6),
+        ]
     )
     out, out_labels, out_masks = pipeline(x, labels, masks=masks, seed=0)
-    assert out_labels is labels or np.array_equal(out_labels, labels)
-    assert out_masks.dtype == np.uint8 and set(np.unique(out_masks)) <= {
-        0,
-        1,
-    }  # order 0: no new labels
-    params = pipeline.last_params
-    geometry = Compose([RandomAffine(20, translate=(0.1, 0.1)), HorizontalFlip()])
-    geometry_params = type(params)(params.seed, params.epoch, params.indices, params.transforms[:2])
-    only_geometry = geometry.replay(masks.astype(np.float64), geometry_params)
-    # the masks moved exactly as an order-0 resampling of the same matrices
-    pull = np.tile(np.eye(3), (len(x), 1, 1))
-    for node, entry in zip(geometry.transforms, params.transforms[:2]):
-        a = entry["applied"]
-        if a.any():
-            sub = {
-                k: val[a]
-                for k, val in entry.items()
-                if isinstance(val, np.ndarray) and val.shape[:1] == (len(x),)
-            }
-            pull[a] = pull[a] @ node.matrices(sub, int(a.sum()), (20, 18))
-    assert only_geometry.shape == masks.shape
-    want = fastaug.affine_each(masks, pull[:, :2, :], order=0)
-    moved = ~np.all(np.isclose(pull, np.eye(3)), axis=(1, 2))
-    np.testing.assert_array_equal(out_masks[moved], want[moved])
+    np.testing.assert_array_equal(out_labels, labels)
+    affine, flip, photometric = pipeline.last_params.transforms
+    moved, flipped = affine["applied"], flip["applied"]
+    for case in (moved & flipped, moved & ~flipped, ~moved & flipped, ~moved & ~flipped):
+        assert case.any()  # every combination occurs
+    mirror = np.array([[1.0, 0, 0], [0, -1.0, plane[1] - 1], [0, 0, 1]])
+    for i in range(n):
+        forward = np.eye(3)
+        if affine["applied"][i]:
+            forward = _forward_motion(
+                affine["angle"][i],
+                affine["shift_fraction"][i] * plane,  # fractions of (height, width)
+                affine["scale"][i],
+                affine["shear"][i, 0],
+                affine["shear"][i, 1],
+                plane,
+            )
+        if flip["applied"][i]:
+            forward = mirror @ forward  # the flip moves what the affine has moved
+        pull = np.linalg.inv(forward)  # output (row, col) -> input
+        want_mask = ndimage.affine_transform(masks[i], pull, order=0)
+        np.testing.assert_array_equal(out_masks[i], want_mask, err_msg=f"mask {i}")
+        image = ndimage.affine_transform(x[i], pull, order=1)
+        if photometric["applied"][i]:
+            image = np.clip(photometric["alpha"][i] * image + photometric["beta"][i], 0, 1)
+        if affine["applied"][i]:
+            # the pipeline's matrix is the same motion by other arithmetic: last bits differ
+            np.testing.assert_allclose(out[i], image, rtol=0, atol=1e-12, err_msg=f"image {i}")
+        else:  # unmoved or flipped by indexing: exact
+            np.testing.assert_array_equal(out[i], image, err_msg=f"image {i}")
 
 
 def test_bool_images_and_float_masks_warn():
