@@ -172,8 +172,6 @@ def augment_zarr(
     out = Path(out) if out is not None else None
     if out is None or out.suffix != ".zarr" or Path(input).suffix != ".zarr":
         raise ValueError("--scheduler reads and writes Zarr: --input X.zarr --out Y.zarr")
-    if out.exists() and not force:
-        raise io.OutputError(f"{out} exists; pass --force to overwrite it")
     src = da.from_zarr(str(input))
     if src.ndim not in (3, 4):
         raise ValueError(
@@ -189,31 +187,37 @@ def augment_zarr(
             raise ValueError(f"{labels}: {label_array.shape[0]} labels for {n} images")
         columns = {"labels": _repeat_rows(label_array, copies, src.chunks[0]), **columns}
     partial = Path(f"{out}.partial")
-    if partial.exists():
-        shutil.rmtree(partial)
-    with Client(scheduler) as client:
-        targets = {"images": images, **columns}
-        stored = [
-            da.to_zarr(array, str(partial), component=name, compute=False, overwrite=True)
-            for name, array in targets.items()
-        ]
-        client.compute(stored, sync=True)
-    meta = dict(
-        fastaug_version=__version__,
-        input=str(input),
-        labels=None if labels is None else str(labels),
-        **work.meta(),
-        dtype=dtype,
-        layout="interleaved",
-        include_original=bool(include_original),
-        sources=n,
-        copies=copies,
-        scheduler=scheduler,
-    )
-    zarr.open_group(str(partial), mode="a").attrs.update(json.loads(json.dumps(meta, default=str)))
-    if out.exists():
-        shutil.rmtree(out)
-    partial.rename(out)
+    io.refuse_inputs_as_outputs([out, partial], [input, labels])
+    with io.output_lock(out):
+        if out.exists() and not force:
+            raise io.OutputError(f"{out} exists; pass --force to overwrite it")
+        if partial.exists():
+            shutil.rmtree(partial)
+        with Client(scheduler) as client:
+            targets = {"images": images, **columns}
+            stored = [
+                da.to_zarr(array, str(partial), component=name, compute=False, overwrite=True)
+                for name, array in targets.items()
+            ]
+            client.compute(stored, sync=True)
+        meta = dict(
+            fastaug_version=__version__,
+            input=str(input),
+            labels=None if labels is None else str(labels),
+            **work.meta(),
+            dtype=dtype,
+            layout="interleaved",
+            include_original=bool(include_original),
+            sources=n,
+            copies=copies,
+            scheduler=scheduler,
+        )
+        zarr.open_group(str(partial), mode="a").attrs.update(
+            json.loads(json.dumps(meta, default=str))
+        )
+        if out.exists():
+            shutil.rmtree(out)
+        partial.rename(out)
     return OutOfCoreSummary(
         samples=n * copies,
         bytes=int(images.nbytes + sum(c.nbytes for c in columns.values())),
