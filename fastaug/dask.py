@@ -152,7 +152,18 @@ def _work_blocks(src, work, dtype, include_original):
     return images, columns
 
 
-def augment_zarr(
+def augment_zarr(input, out, work, **options):
+    """:func:`_augment_zarr` holding ``<out>.lock`` (:func:`fastaug.io.output_lock`) from
+    before it looks at ``out`` to the end: a second job to the same output refuses."""
+    from . import io
+
+    if out is None:
+        return _augment_zarr(input, out, work, **options)  # refused there
+    with io.output_lock(out):
+        return _augment_zarr(input, out, work, **options)
+
+
+def _augment_zarr(
     input, out, work, *, scheduler, labels=None, dtype="float32", include_original=True, force=False
 ):
     """The ``fastaug augment --input X.zarr --out Y.zarr --scheduler ADDRESS`` job: read
@@ -172,6 +183,8 @@ def augment_zarr(
     out = Path(out) if out is not None else None
     if out is None or out.suffix != ".zarr" or Path(input).suffix != ".zarr":
         raise ValueError("--scheduler reads and writes Zarr: --input X.zarr --out Y.zarr")
+    if out.exists() and not force:
+        raise io.OutputError(f"{out} exists; pass --force to overwrite it")
     src = da.from_zarr(str(input))
     if src.ndim not in (3, 4):
         raise ValueError(
@@ -188,36 +201,31 @@ def augment_zarr(
         columns = {"labels": _repeat_rows(label_array, copies, src.chunks[0]), **columns}
     partial = Path(f"{out}.partial")
     io.refuse_inputs_as_outputs([out, partial], [input, labels])
-    with io.output_lock(out):
-        if out.exists() and not force:
-            raise io.OutputError(f"{out} exists; pass --force to overwrite it")
-        if partial.exists():
-            shutil.rmtree(partial)
-        with Client(scheduler) as client:
-            targets = {"images": images, **columns}
-            stored = [
-                da.to_zarr(array, str(partial), component=name, compute=False, overwrite=True)
-                for name, array in targets.items()
-            ]
-            client.compute(stored, sync=True)
-        meta = dict(
-            fastaug_version=__version__,
-            input=str(input),
-            labels=None if labels is None else str(labels),
-            **work.meta(),
-            dtype=dtype,
-            layout="interleaved",
-            include_original=bool(include_original),
-            sources=n,
-            copies=copies,
-            scheduler=scheduler,
-        )
-        zarr.open_group(str(partial), mode="a").attrs.update(
-            json.loads(json.dumps(meta, default=str))
-        )
-        if out.exists():
-            shutil.rmtree(out)
-        partial.rename(out)
+    if partial.exists():
+        shutil.rmtree(partial)
+    with Client(scheduler) as client:
+        targets = {"images": images, **columns}
+        stored = [
+            da.to_zarr(array, str(partial), component=name, compute=False, overwrite=True)
+            for name, array in targets.items()
+        ]
+        client.compute(stored, sync=True)
+    meta = dict(
+        fastaug_version=__version__,
+        input=str(input),
+        labels=None if labels is None else str(labels),
+        **work.meta(),
+        dtype=dtype,
+        layout="interleaved",
+        include_original=bool(include_original),
+        sources=n,
+        copies=copies,
+        scheduler=scheduler,
+    )
+    zarr.open_group(str(partial), mode="a").attrs.update(json.loads(json.dumps(meta, default=str)))
+    if out.exists():
+        shutil.rmtree(out)
+    partial.rename(out)
     return OutOfCoreSummary(
         samples=n * copies,
         bytes=int(images.nbytes + sum(c.nbytes for c in columns.values())),

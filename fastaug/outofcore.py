@@ -279,7 +279,18 @@ def chunk_sources(memory_mb, in_item, out_item, copies):
     return int(min(MAX_CHUNK, budget // per_source))
 
 
-def augment_file(
+def augment_file(input, work, *, out=None, **options):
+    """:func:`_augment_file` holding ``<out>.lock`` (:func:`fastaug.io.output_lock`) from
+    before it looks at ``out`` to the end: a second job to the same output refuses, and
+    this one's progress journal and partial files are its own."""
+    out = (
+        Path(out) if out is not None else Path(input).with_name(Path(input).stem + "-augmented.npy")
+    )
+    with io.output_lock(out):
+        return _augment_file(input, work, out=out, **options)
+
+
+def _augment_file(
     input,
     work,
     *,
@@ -329,119 +340,116 @@ def augment_file(
     )
     if out.suffix not in (".npy", ".npz", ".zarr"):
         raise ValueError(f"out must end in .npy, .npz or .zarr; got {out}")
-    # Held to the end: a second job to the same output refuses, and this one's progress
-    # journal and partial files are its own.
-    with io.output_lock(out):
-        if out.exists() and not force:
-            raise io.OutputError(f"{out} exists; pass --force to overwrite it")
+    if out.exists() and not force:
+        raise io.OutputError(f"{out} exists; pass --force to overwrite it")
+    if not out.parent.is_dir():
+        raise io.OutputError(f"output folder {out.parent} does not exist")
 
-        copies = work.copies + include_original
-        image_shape = tuple(source.shape[1:])
-        out_item = int(np.prod(image_shape)) * np.dtype(dtype).itemsize
-        chunk = chunk_sources(
-            memory_mb, int(np.prod(image_shape)) * source.dtype.itemsize, out_item, copies
-        )
-        passes = _passes(work, include_original, layout)
-        tasks = [(p, s) for p in range(len(passes)) for s in range(0, n, chunk)]
-        pass_start = np.cumsum([0] + [n * (len(items) + original) for items, original in passes])
+    copies = work.copies + include_original
+    image_shape = tuple(source.shape[1:])
+    out_item = int(np.prod(image_shape)) * np.dtype(dtype).itemsize
+    chunk = chunk_sources(
+        memory_mb, int(np.prod(image_shape)) * source.dtype.itemsize, out_item, copies
+    )
+    passes = _passes(work, include_original, layout)
+    tasks = [(p, s) for p in range(len(passes)) for s in range(0, n, chunk)]
+    pass_start = np.cumsum([0] + [n * (len(items) + original) for items, original in passes])
 
-        # The columns, by name: (shape, dtype), and how to make a chunk's rows of each.
-        probe = work.columns(1, include_original, "interleaved", start=0)
-        columns = {"images": ((n * copies,) + image_shape, np.dtype(dtype))}
-        if label_source is not None:
-            columns["labels"] = ((n * copies,) + tuple(label_source.shape[1:]), label_source.dtype)
-        columns["source_index"] = ((n * copies,), np.dtype(np.int64))
-        for name, value in probe.items():
-            columns[name] = ((n * copies,) + value.shape[1:], value.dtype)
-        journal, partial = Path(f"{out}{PROGRESS_SUFFIX}"), Path(f"{out}.partial")
-        io.refuse_inputs_as_outputs(
-            _output_paths(out, columns) + [journal, partial], [input, labels]
-        )
-        meta = dict(
-            fastaug_version=__version__,
-            input=str(input),
-            key=key,
-            labels=None if labels is None else str(labels),
-            **work.meta(),
-            dtype=dtype,
-            layout=layout,
-            include_original=bool(include_original),
-            sources=n,
-            copies=copies,
-            chunk=chunk,
-        )
-        identity = dict(
-            input_sha256=source.digest(),
-            labels_sha256=None if label_source is None else label_source.digest(),
-            parameters=json.loads(
-                json.dumps(
-                    {k: meta[k] for k in sorted(meta) if k != "fastaug_version"}, default=str
-                )
-            ),
-        )
-        meta["inputs"] = {
-            Path(str(input)).name: identity["input_sha256"],
-            **({Path(str(labels)).name: identity["labels_sha256"]} if labels is not None else {}),
+    # The columns, by name: (shape, dtype), and how to make a chunk's rows of each.
+    probe = work.columns(1, include_original, "interleaved", start=0)
+    columns = {"images": ((n * copies,) + image_shape, np.dtype(dtype))}
+    if label_source is not None:
+        columns["labels"] = ((n * copies,) + tuple(label_source.shape[1:]), label_source.dtype)
+    columns["source_index"] = ((n * copies,), np.dtype(np.int64))
+    for name, value in probe.items():
+        columns[name] = ((n * copies,) + value.shape[1:], value.dtype)
+    work_paths = [Path(f"{out}{PROGRESS_SUFFIX}"), Path(f"{out}.partial")]  # journal, partial
+    io.refuse_inputs_as_outputs(_output_paths(out, columns) + work_paths, [input, labels])
+    meta = dict(
+        fastaug_version=__version__,
+        input=str(input),
+        key=key,
+        labels=None if labels is None else str(labels),
+        **work.meta(),
+        dtype=dtype,
+        layout=layout,
+        include_original=bool(include_original),
+        sources=n,
+        copies=copies,
+        chunk=chunk,
+    )
+    identity = dict(
+        input_sha256=source.digest(),
+        labels_sha256=None if label_source is None else label_source.digest(),
+        parameters=json.loads(
+            json.dumps({k: meta[k] for k in sorted(meta) if k != "fastaug_version"}, default=str)
+        ),
+    )
+    meta["inputs"] = {
+        Path(str(input)).name: identity["input_sha256"],
+        **({Path(str(labels)).name: identity["labels_sha256"]} if labels is not None else {}),
+    }
+    total_bytes = sum(int(np.prod(shape)) * dt.itemsize for shape, dt in columns.values())
+    journal = Path(f"{out}{PROGRESS_SUFFIX}")
+    done = _resume_point(journal, identity)
+    need = total_bytes * (2 if out.suffix == ".npz" else 1)
+    io.check_free_space(out.parent, int(need * (1 - done / max(len(tasks), 1))))
+    partial = Path(f"{out}.partial")
+    if out.suffix == ".zarr":
+        sink = ZarrColumns(partial, columns, chunk * copies, resume=done > 0)
+        writers = None
+    else:
+        partial.mkdir(exist_ok=True) if done else _fresh_dir(partial)
+        writers = {
+            name: PartialNpy(partial / f"{name}.npy", shape, dt, resume=done > 0)
+            for name, (shape, dt) in columns.items()
         }
-        total_bytes = sum(int(np.prod(shape)) * dt.itemsize for shape, dt in columns.values())
-        done = _resume_point(journal, identity)
-        need = total_bytes * (2 if out.suffix == ".npz" else 1)
-        io.check_free_space(out.parent, int(need * (1 - done / max(len(tasks), 1))))
-        if out.suffix == ".zarr":
-            sink = ZarrColumns(partial, columns, chunk * copies, resume=done > 0)
-            writers = None
-        else:
-            partial.mkdir(exist_ok=True) if done else _fresh_dir(partial)
-            writers = {
-                name: PartialNpy(partial / f"{name}.npy", shape, dt, resume=done > 0)
-                for name, (shape, dt) in columns.items()
-            }
-        in_buffer = np.empty((chunk,) + image_shape, source.dtype)
-        blocks = [np.empty((chunk * copies,) + image_shape, dtype) for _ in range(2)]
-        try:
-            with tqdm(
-                total=len(tasks), initial=done, unit="chunk", desc="augment", disable=not progress
-            ) as bar:
-                for t in range(done, len(tasks)):
-                    if stop_after is not None and t - done >= stop_after:
-                        return None
-                    p, s = tasks[t]
-                    items, original = passes[p]
-                    m = min(chunk, n - s)
-                    per = len(items) + original
-                    raw = source.read(s, s + m, in_buffer[:m])
-                    images = _source_images(raw, dtype)
-                    block = blocks[t % 2][: m * per]
-                    work.fill(images, s, items, original, block)
-                    row = int(pass_start[p]) + s * per
-                    chunk_columns = _chunk_columns(work, items, original, s, m, label_source)
-                    if writers is not None:
-                        writers["images"].write(row, block)
-                        for name, value in chunk_columns.items():
-                            writers[name].write(row, value)
-                        for w in writers.values():
-                            w.sync()
-                    else:
-                        sink.write("images", row, block)
-                        for name, value in chunk_columns.items():
-                            sink.write(name, row, value)
-                    _record(journal, identity, t + 1)
-                    bar.update(1)
-        finally:
-            if writers is not None:
-                for w in writers.values():
-                    w.close()
-        paths = _finish(out, partial, columns, meta, force)
-        journal.unlink(missing_ok=True)
-        return OutOfCoreSummary(
-            samples=n * copies,
-            bytes=total_bytes,
-            seconds=time.perf_counter() - start_time,
-            paths=paths,
-            sources=n,
-            chunks=len(tasks),
-            resumed_from=done,
-        )
+    in_buffer = np.empty((chunk,) + image_shape, source.dtype)
+    blocks = [np.empty((chunk * copies,) + image_shape, dtype) for _ in range(2)]
+    try:
+        with tqdm(
+            total=len(tasks), initial=done, unit="chunk", desc="augment", disable=not progress
+        ) as bar:
+            for t in range(done, len(tasks)):
+                if stop_after is not None and t - done >= stop_after:
+                    return None
+                p, s = tasks[t]
+                items, original = passes[p]
+                m = min(chunk, n - s)
+                per = len(items) + original
+                raw = source.read(s, s + m, in_buffer[:m])
+                images = _source_images(raw, dtype)
+                block = blocks[t % 2][: m * per]
+                work.fill(images, s, items, original, block)
+                row = int(pass_start[p]) + s * per
+                chunk_columns = _chunk_columns(work, items, original, s, m, label_source)
+                if writers is not None:
+                    writers["images"].write(row, block)
+                    for name, value in chunk_columns.items():
+                        writers[name].write(row, value)
+                    for w in writers.values():
+                        w.sync()
+                else:
+                    sink.write("images", row, block)
+                    for name, value in chunk_columns.items():
+                        sink.write(name, row, value)
+                _record(journal, identity, t + 1)
+                bar.update(1)
+    finally:
+        if writers is not None:
+            for w in writers.values():
+                w.close()
+    paths = _finish(out, partial, columns, meta, force)
+    journal.unlink(missing_ok=True)
+    return OutOfCoreSummary(
+        samples=n * copies,
+        bytes=total_bytes,
+        seconds=time.perf_counter() - start_time,
+        paths=paths,
+        sources=n,
+        chunks=len(tasks),
+        resumed_from=done,
+    )
 
 
 def _chunk_columns(work, items, original, start, m, label_source):
