@@ -2,14 +2,17 @@
 
 Each subcommand parses its arguments, calls one function, prints the result. Errors in the
 arguments or the data are one line on stderr (the traceback only with ``--debug``):
-exit 2 for usage errors, 1 for failures, 130 when interrupted with Ctrl-C.
+exit 2 for usage errors, 1 for failures, 128 + the signal's number when interrupted by
+Ctrl-C (130), SIGTERM (143) or SIGHUP (129), after removing temporary files.
 """
 
 import argparse
 import gc
 import math
 import re
+import signal
 import sys
+import threading
 from decimal import Decimal
 
 EXAMPLES_AUGMENT = """examples:
@@ -637,6 +640,35 @@ COMMANDS = {
 }
 
 
+#: Signals that end a command as Ctrl-C does: temporary files removed, exit 128 + signal.
+TERMINATING = ("SIGTERM", "SIGHUP")
+
+
+class Terminated(BaseException):
+    """A terminating signal, raised in the main thread as Ctrl-C raises KeyboardInterrupt
+    (a BaseException for the same reason: no ``except Exception`` swallows it)."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _terminate(signum, frame):
+    # Once: a second signal must not interrupt the clean-up of the first.
+    for name in TERMINATING:
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    raise Terminated(signum)
+
+
+def _catch_terminating_signals():
+    """Install :func:`_terminate` for :data:`TERMINATING`; returns the handlers to restore
+    (none when not in the main thread, where Python cannot install handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    signums = [getattr(signal, name) for name in TERMINATING if hasattr(signal, name)]
+    return {signum: signal.signal(signum, _terminate) for signum in signums}
+
+
 def main(argv=None):
     argv = _join_negative_values(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser()
@@ -650,16 +682,34 @@ def main(argv=None):
         from . import compile_notice
 
         compile_notice(False)
+    previous = _catch_terminating_signals()
     try:
         return COMMANDS[args.command](args)
-    except KeyboardInterrupt:
-        print("fastaug: interrupted; no output was written", file=sys.stderr)
-        return 130
+    except (KeyboardInterrupt, Terminated) as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        resume = "; run it again to resume" if getattr(args, "input", None) else ""
+        print(
+            f"fastaug: interrupted ({signal.Signals(signum).name}); no output was written{resume}",
+            file=sys.stderr,
+        )
+        return 128 + signum
     except (DatasetNotFound, DatasetError, OutputError, ValueError, TypeError, OSError) as exc:
         if args.debug:
             raise
         print(f"fastaug {args.command}: error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # noqa: BLE001 - one line for anything unforeseen too
+        if args.debug:
+            raise
+        print(
+            f"fastaug {args.command}: internal error: {type(exc).__name__}: {exc} "
+            "(please report it; --debug shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 #: The module Numba imports to look for a BLAS when its first kernel loads (see

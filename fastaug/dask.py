@@ -154,8 +154,19 @@ def _work_blocks(src, work, dtype, include_original, scale):
     return images, columns
 
 
-def augment_zarr(input, out, work, *, scheduler, labels=None, dtype="float32",
-                 include_original=True, force=False, scale=None, limit=None):  # fmt: skip
+def augment_zarr(input, out, work, **options):
+    """:func:`_augment_zarr` holding ``<out>.lock`` (:func:`fastaug.io.output_lock`) from
+    before it looks at ``out`` to the end: a second job to the same output refuses."""
+    from . import io
+
+    if out is None:
+        return _augment_zarr(input, out, work, **options)  # refused there
+    with io.output_lock(out):
+        return _augment_zarr(input, out, work, **options)
+
+
+def _augment_zarr(input, out, work, *, scheduler, labels=None, dtype="float32",
+                  include_original=True, force=False, scale=None, limit=None):  # fmt: skip
     """The ``fastaug augment --input X.zarr --out Y.zarr --scheduler ADDRESS`` job: read
     Zarr, augment on the ``dask.distributed`` scheduler at ``scheduler``, write a Zarr group
     (``images``, ``labels``, ``source_index``, and the work's columns) into
@@ -198,6 +209,7 @@ def augment_zarr(input, out, work, *, scheduler, labels=None, dtype="float32",
         label_array = label_array[:n]
         columns = {"labels": _repeat_rows(label_array, copies, src.chunks[0]), **columns}
     partial = Path(f"{out}.partial")
+    io.refuse_inputs_as_outputs([out, partial], [input, labels])
     if partial.exists():
         shutil.rmtree(partial)
     with Client(scheduler) as client:

@@ -8,6 +8,7 @@ final name.
 import contextlib
 import errno
 import fcntl
+import glob
 import io
 import json
 import mmap
@@ -28,26 +29,22 @@ class OutputError(OSError):
 
 @contextlib.contextmanager
 def atomic_path(target, force=False):
-    """Yield a temporary path beside ``target``; on success fsync and rename it to ``target``."""
+    """Yield a temporary path beside ``target``; on success fsync and rename it to ``target``.
+
+    The temporary file is locked (``flock``) while it is written, so a writer killed with
+    SIGKILL leaves one whose lock no longer holds: the next write of ``target`` removes it.
+    """
     target = Path(target)
+    remove_stale_temporaries(target)
     if target.exists() and not force:
         raise OutputError(f"{target} exists; pass --force (force=True) to overwrite it")
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"output folder {folder} does not exist")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"cannot write in {folder}: {exc.strerror or exc}") from None
-    os.close(fd)
-    tmp = Path(tmp)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
+    fd, tmp = _locked_temporary(target, folder)
     try:
         yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        os.fsync(fd)
         os.replace(tmp, target)
     except OSError as exc:
         raise OutputError(
@@ -55,6 +52,112 @@ def atomic_path(target, force=False):
         ) from exc
     finally:
         tmp.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def _locked_temporary(target, folder):
+    """``(fd, path)``: a new temporary file for ``target``, locked through ``fd``."""
+    umask = os.umask(0)
+    os.umask(umask)
+    while True:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise OutputError(f"cannot write in {folder}: {exc.strerror or exc}") from None
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if os.fstat(fd).st_nlink:
+            break
+        os.close(fd)  # swept as stale between its creation and its lock: make another
+    tmp = Path(tmp)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
+    return fd, tmp
+
+
+def remove_stale_temporaries(target):
+    """Remove the temporary files of ``target`` (see :func:`atomic_path`) whose writer is
+    gone: a live writer holds its file's lock, and the kernel drops it when the writer
+    dies, however it dies."""
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    for tmp in folder.glob(f".{glob.escape(target.name)}.*.tmp"):
+        try:
+            fd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            continue  # gone meanwhile, or not ours to read
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _same_file(fd, tmp):  # not renamed into place by its writer meanwhile
+                tmp.unlink(missing_ok=True)
+        except OSError:
+            pass  # locked: its writer is alive
+        finally:
+            os.close(fd)
+
+
+def _same_file(fd, path):
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def output_lock(target):
+    """Hold ``<target>.lock`` exclusively while a job writes ``target``: a second writer
+    of the same output refuses at once instead of racing the first. The lock dies with
+    its process (``flock``); the file is removed on exit and harmless if left behind."""
+    lock = Path(f"{target}.lock")
+    if not lock.parent.is_dir():
+        raise OutputError(f"output folder {lock.parent} does not exist")
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as exc:
+            raise OutputError(f"cannot write in {lock.parent}: {exc.strerror or exc}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            os.close(fd)
+            by = f" (process {holder})" if holder.isdigit() else ""
+            raise OutputError(
+                f"{target} is being written by another fastaug job{by}; wait for it to "
+                "finish or choose another --out"
+            ) from None
+        if _same_file(fd, lock):
+            break
+        os.close(fd)  # its last holder removed it after we opened it: lock the new one
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield lock
+    finally:
+        lock.unlink(missing_ok=True)  # while still locked (see the check above)
+        os.close(fd)
+
+
+def refuse_inputs_as_outputs(outputs, inputs):
+    """Refuse a job whose outputs (files or Zarr directories it writes or replaces) would
+    be one of its ``inputs`` or inside one, or would contain one, whatever ``--force``
+    says: the input would be destroyed before or while it is read."""
+    written = [Path(p).resolve() for p in outputs]
+    for source in inputs:
+        if source is None:
+            continue
+        read = Path(source).resolve()
+        for out, given in zip(written, outputs):
+            if out == read or out in read.parents or read in out.parents or _samefile(out, read):
+                raise OutputError(
+                    f"{given} would replace the input {source} (whatever --force says); "
+                    "choose another --out"
+                )
+
+
+def _samefile(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def check_free_space(folder, needed):
@@ -283,8 +386,21 @@ def write_npz(path, arrays):
         zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf,
     ):
         for name, arr in arrays.items():
-            with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+            with zf.open(zip_member(f"{name}.npy"), "w", force_zip64=True) as member:
                 write_array(member, arr)
+
+
+#: The time stamp of every ``.npz`` member (the earliest a zip can hold): with it, the
+#: same job writes the same bytes, whenever it runs and however often it was resumed.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def zip_member(name):
+    """A stored (uncompressed) zip member ``name`` with fixed time stamp and permissions."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o600 << 16  # as ZipFile.open and numpy.savez give them
+    return info
 
 
 def write_npy(path, arr):

@@ -5,9 +5,12 @@ and write each chunk while the next is computed, so the output is never all in m
 into a file written atomically (see :mod:`fastaug.io`).
 """
 
+import math
 import os
 import threading
 import time
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -474,7 +477,7 @@ def augment_dataset(
             + [Path(f"{stem}.meta.json")]
             + previews
         )
-    with io.atomic_paths(paths, force) as tmps:
+    with io.output_lock(out), io.atomic_paths(paths, force) as tmps:
         if out.suffix == ".npz":
             io.write_npz(tmps[0], dict(images=images, **columns, meta=io.meta_array(meta)))
         else:
@@ -501,29 +504,111 @@ def augment_dataset(
 
 
 def open_output(path):
-    """``(arrays, meta)`` of an augmented file; arrays are memory-mapped where possible."""
+    """``(arrays, meta)`` of an augmented file (``.npz``, ``.npy`` with its side files, or
+    a ``.zarr`` group); arrays are memory-mapped where possible. Headers are checked before
+    anything is read (shape, dtype, size against the file): a bad file is a one-line
+    ``ValueError``."""
     path = Path(path)
-    if not path.is_file():
+    if path.is_dir():
+        if not any((path / name).is_file() for name in ("zarr.json", ".zgroup")):
+            raise ValueError(f"{path}: a directory, not a fastaug output (.npz, .npy or .zarr)")
+        return _open_zarr(path)
+    if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     if path.suffix == ".npz":
         try:
-            data = np.load(path, allow_pickle=False)
-            arrays = {k: data[k] for k in data.files if k != "meta"}
-            meta = io.read_meta(data["meta"]) if "meta" in data.files else {}
-        except (ValueError, OSError, KeyError) as exc:
-            raise ValueError(f"{path}: not a readable fastaug .npz ({exc})") from None
-        return arrays, meta
+            with zipfile.ZipFile(path) as archive:
+                arrays = {
+                    info.filename[:-4]: _stored_array(path, archive, info)
+                    for info in archive.infolist()
+                    if info.filename.endswith(".npy")
+                }
+        except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as exc:
+            raise ValueError(f"{path}: not a readable .npz ({exc})") from None
+        meta = arrays.pop("meta", None)
+        return arrays, {} if meta is None else _meta_of(path, meta)
     if path.suffix == ".npy":
         stem = path.with_suffix("")
-        arrays = {"images": np.load(path, mmap_mode="r", allow_pickle=False)}
+        arrays = {"images": _npy_array(path)}
         for key in COLUMNS:
             side = Path(f"{stem}.{key}.npy")
             if side.is_file():
-                arrays[key] = np.load(side, allow_pickle=False)
+                arrays[key] = _npy_array(side)
         meta_path = Path(f"{stem}.meta.json")
-        meta = io.read_meta(meta_path.read_text()) if meta_path.is_file() else {}
+        meta = _meta_of(meta_path, meta_path.read_text()) if meta_path.is_file() else {}
         return arrays, meta
-    raise ValueError(f"{path}: expected a .npz or .npy file")
+    raise ValueError(f"{path}: expected a .npz or .npy file or a .zarr directory")
+
+
+def _meta_of(path, value):
+    try:
+        meta = io.read_meta(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: its metadata is not fastaug's JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{path}: its metadata is not fastaug's JSON (a {type(meta).__name__})")
+    return meta
+
+
+def _npy_array(path):
+    """A ``.npy`` file, memory-mapped after its header is checked."""
+    from .outofcore import _header
+
+    with open(path, "rb") as fh:
+        shape, fortran, dtype = _header(fh, str(path))
+        offset = fh.tell()
+    _check_declared(str(path), shape, dtype, path.stat().st_size - offset)
+    return _mapped(path, offset, shape, dtype, fortran)
+
+
+def _stored_array(path, archive, info):
+    """One ``.npz`` member: memory-mapped when stored raw (as fastaug writes them), else
+    read, once its header is checked against the member's size."""
+    from .outofcore import _header, _npz_member
+
+    key, label = info.filename[:-4], f"{path}[{info.filename[:-4]}]"
+    with archive.open(info) as member:
+        shape, fortran, dtype = _header(member, label)
+        header = member.tell()
+    _check_declared(label, shape, dtype, info.file_size - header)
+    if info.compress_type == zipfile.ZIP_STORED:
+        return _mapped(path, _npz_member(path, key).offset, shape, dtype, fortran)
+    with archive.open(info) as member:
+        return np.lib.format.read_array(member, allow_pickle=False)
+
+
+def _check_declared(label, shape, dtype, available):
+    """Refuse what a header declares but the file cannot hold, before allocating it."""
+    if dtype.hasobject:
+        raise ValueError(f"{label}: an array of Python objects (a pickle); fastaug reads none")
+    if any(d < 0 for d in shape):
+        raise ValueError(f"{label}: the header declares a negative shape {shape}")
+    size = math.prod(shape) * dtype.itemsize  # Python integers: no overflow
+    if size > available:
+        raise ValueError(
+            f"{label}: truncated or crafted: the header declares {size:,} bytes of data "
+            f"(shape {shape}), the file holds {max(available, 0):,}"
+        )
+
+
+def _mapped(path, offset, shape, dtype, fortran):
+    if not math.prod(shape) or not dtype.itemsize:
+        return np.zeros(shape, dtype)  # nothing to map
+    return np.memmap(path, dtype, "r", offset, shape, order="F" if fortran else "C")
+
+
+def _open_zarr(path):
+    """``(arrays, meta)`` of a ``.zarr`` output: the group's arrays and attributes."""
+    try:
+        import zarr
+    except ImportError:
+        raise ValueError(f"{path}: reading Zarr needs the zarr extra") from None
+    try:
+        group = zarr.open_group(str(path), mode="r")
+    except Exception as exc:  # noqa: BLE001 - zarr raises many kinds; one line for all
+        raise ValueError(f"{path}: not a readable Zarr group ({exc})") from None
+    arrays = {name: group[name] for name in ("images",) + COLUMNS if name in group}
+    return arrays, dict(group.attrs)
 
 
 def describe(path):
@@ -598,41 +683,57 @@ def verify(path, samples=100, *, data=None, seed=0):
     with ``ndimage.rotate``, random draws with ``ndimage.affine_transform`` (one geometric
     transform; the stored parameters must be the draws of the file's seed).
 
-    The source images are read again (``data`` or the usual places) and must have the
-    SHA-256 recorded in the file. Tolerance: none; fastaug's results are SciPy's, bit for bit.
+    The source images are read again and must have the SHA-256 recorded in the file: a
+    dataset's from ``data`` or the usual places; an ``--input`` array's from the path in
+    the metadata (relative to the current folder, else to the file's folder). A file whose
+    input moved, changed or was never hashed (a ``--scheduler`` job) cannot be verified: a
+    one-line ``ValueError`` says why. Tolerance: none; fastaug's results are SciPy's, bit
+    for bit.
     """
     from scipy import ndimage
 
     arrays, meta = open_output(path)
     if not meta:
         raise ValueError(f"{path}: no fastaug metadata; cannot find its source images")
-    raw, _, located = datasets.load_split(meta["dataset"], meta["split"], path=data, download=False)
-    for src_path in located.split_paths(meta["split"]):
-        if meta["inputs"].get(src_path.name) not in (None, datasets.sha256(src_path)):
-            raise ValueError(
-                f"{src_path}: SHA-256 differs from the one recorded in "
-                f"{path}; these are not the files it was made from"
-            )
-    source = _source_images(raw[: meta["sources"]], meta["dtype"])
-    images, src_index = arrays["images"], arrays["source_index"]
-    if meta.get("random"):
-        moved = np.asarray(arrays["copy"]) >= 0
-        expected_of = _random_expectation(meta, arrays, source.shape[1:3])
+    random = bool(meta.get("random"))
+    columns = ("source_index",) + (("copy", "params") if random else ("angle",))
+    _require(path, "metadata", meta, ("sources", "dtype", "include_original", "inputs"))
+    _require(path, "arrays", arrays, ("images",) + columns)
+    dtype = v.choice(meta["dtype"], "the metadata's dtype", OUTPUT_DTYPES)
+    images = arrays["images"]
+    count = images.shape[0] if images.ndim else 0
+    columns = {name: np.asarray(arrays[name]) for name in columns}
+    for name, column in columns.items():
+        if column.shape[:1] != (count,):
+            raise ValueError(f"{path}: {name} of shape {column.shape} for {count} images")
+    source_of, available = _verify_sources(path, meta, data, dtype)
+    sources = meta["sources"]
+    if not isinstance(sources, int) or not 0 <= sources <= available:
+        raise ValueError(f"{path}: made from {sources!r} sources; its input has {available}")
+    src_index = columns["source_index"]
+    if src_index.size and not (0 <= src_index.min() and src_index.max() < sources):
+        raise ValueError(
+            f"{path}: source_index holds {src_index.min()}..{src_index.max()}, outside the "
+            f"{sources} sources"
+        )
+    if random:
+        moved = columns["copy"] >= 0
+        expected_of = _random_expectation(meta, columns, images.shape[1:3])
     else:
-        moved = arrays["angle"] != 0
+        moved = columns["angle"] != 0
+        try:
+            order, mode = v.spline_order(meta.get("order")), meta.get("mode")
+            v.mode_code(mode)
+            cval = v.real_scalar(meta.get("cval"), "cval")
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{path}: its metadata: {exc}") from None
 
         def expected_of(k, src):
-            return ndimage.rotate(
-                src,
-                float(arrays["angle"][k]),
-                reshape=False,
-                order=meta["order"],
-                mode=meta["mode"],
-                cval=meta["cval"],
-            )
+            angle = float(columns["angle"][k])
+            return ndimage.rotate(src, angle, reshape=False, order=order, mode=mode, cval=cval)
 
     rng = np.random.default_rng(seed)
-    rotated = np.flatnonzero(moved) if meta["include_original"] else np.arange(len(images))
+    rotated = np.flatnonzero(moved) if meta["include_original"] else np.arange(count)
     picks = (
         rng.choice(rotated, size=min(samples, rotated.size), replace=False)
         if rotated.size
@@ -641,15 +742,71 @@ def verify(path, samples=100, *, data=None, seed=0):
     max_error = 0.0
     tolerance = 0.0
     for k in picks:
-        expected = expected_of(k, source[src_index[k]])
+        expected = expected_of(k, source_of(src_index[k]))
+        if expected.shape != images[k].shape:
+            raise ValueError(f"{path}: images of shape {images.shape[1:]} from sources of "
+                             f"shape {expected.shape}")  # fmt: skip
         diff = np.abs(images[k].astype(np.float64) - expected.astype(np.float64))
         max_error = max(max_error, float(diff.max(initial=0)))
     originals = np.flatnonzero(~moved) if meta["include_original"] else np.array([], int)
     originals = originals[: max(samples, 1)]
     for k in originals:
-        if not np.array_equal(images[k], source[src_index[k]]):
+        if not np.array_equal(images[k], source_of(src_index[k])):
             max_error = max(max_error, float("inf"))
     return VerifyResult(len(picks), max_error, tolerance, len(originals))
+
+
+def _require(path, what, mapping, keys):
+    missing = [key for key in keys if key not in mapping]
+    if missing:
+        raise ValueError(f"{path}: its {what} lack {', '.join(missing)}; not a fastaug output")
+
+
+def _verify_sources(path, meta, data, dtype):
+    """``(source_of, count)``: ``source_of(i)`` is source image ``i`` in ``dtype``, as the
+    job that wrote ``path`` saw it; the input must have the SHA-256 ``path`` records."""
+    if meta.get("input"):
+        return _input_sources(path, meta, dtype)
+    _require(path, "metadata", meta, ("dataset", "split"))
+    raw, _, located = datasets.load_split(meta["dataset"], meta["split"], path=data, download=False)
+    for src_path in located.split_paths(meta["split"]):
+        if meta["inputs"].get(src_path.name) not in (None, datasets.sha256(src_path)):
+            raise ValueError(
+                f"{src_path}: SHA-256 differs from the one recorded in "
+                f"{path}; these are not the files it was made from"
+            )
+    source = _source_images(raw[: meta["sources"]], dtype)
+    return source.__getitem__, len(source)
+
+
+def _input_sources(path, meta, dtype):
+    """:func:`_verify_sources` for an ``--input`` job: rows read from its input file."""
+    from .outofcore import open_source
+
+    recorded = Path(str(meta["input"]))
+    found = next((p for p in (recorded, Path(path).parent / recorded) if p.exists()), None)
+    if found is None:
+        raise ValueError(
+            f"{path} was made from {recorded}, which is not there (moved or deleted); "
+            "verify needs that input"
+        )
+    expected = meta["inputs"].get(recorded.name) if isinstance(meta["inputs"], dict) else None
+    if expected is None:
+        raise ValueError(
+            f"{path}: no SHA-256 of its input {recorded} recorded (a --scheduler job), so "
+            "verify cannot tell that input from another"
+        )
+    source = open_source(found, meta.get("key"))
+    if source.digest() != expected:
+        raise ValueError(
+            f"{found}: SHA-256 differs from the one recorded in {path}; the input changed "
+            "since, or is another file"
+        )
+
+    def source_of(i):
+        return _source_images(source.read(int(i), int(i) + 1), dtype, scale=meta.get("scale"))[0]
+
+    return source_of, source.shape[0]
 
 
 def _random_expectation(meta, arrays, plane):
@@ -679,9 +836,16 @@ def _random_expectation(meta, arrays, plane):
             return src
         chosen = {key: val for key, val in entry.items() if isinstance(val, np.ndarray)}
         pull = transform.matrices(chosen, 1, plane)[0]
-        return ndimage.affine_transform(
-            src, pull[:2, :2], pull[:2, 2], order=order, mode=mode, cval=cval
-        )
+        planes = src[..., None] if src.ndim == 2 else src  # channels last: plane by plane
+        return np.stack(
+            [
+                ndimage.affine_transform(
+                    planes[..., c], pull[:2, :2], pull[:2, 2], order=order, mode=mode, cval=cval
+                )
+                for c in range(planes.shape[-1])
+            ],
+            axis=-1,
+        ).reshape(src.shape)
 
     return expected_of
 

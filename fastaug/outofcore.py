@@ -288,7 +288,18 @@ def chunk_sources(memory_mb, in_item, out_item, copies):
     return int(min(MAX_CHUNK, budget // per_source))
 
 
-def augment_file(
+def augment_file(input, work, *, out=None, **options):
+    """:func:`_augment_file` holding ``<out>.lock`` (:func:`fastaug.io.output_lock`) from
+    before it looks at ``out`` to the end: a second job to the same output refuses, and
+    this one's progress journal and partial files are its own."""
+    out = (
+        Path(out) if out is not None else Path(input).with_name(Path(input).stem + "-augmented.npy")
+    )
+    with io.output_lock(out):
+        return _augment_file(input, work, out=out, **options)
+
+
+def _augment_file(
     input,
     work,
     *,
@@ -368,6 +379,8 @@ def augment_file(
     columns["source_index"] = ((n * copies,), np.dtype(np.int64))
     for name, value in probe.items():
         columns[name] = ((n * copies,) + value.shape[1:], value.dtype)
+    work_paths = [Path(f"{out}{PROGRESS_SUFFIX}"), Path(f"{out}.partial")]  # journal, partial
+    io.refuse_inputs_as_outputs(_output_paths(out, columns) + work_paths, [input, labels])
     meta = dict(
         fastaug_version=__version__,
         input=str(input),
@@ -516,19 +529,29 @@ def _finish(out, partial, columns, meta, force):
         with io.atomic_path(out, force=True) as tmp:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
                 for name in columns:
-                    zf.write(partial / f"{name}.npy", f"{name}.npy")
-                with zf.open("meta.npy", "w") as member:
+                    with (
+                        open(partial / f"{name}.npy", "rb") as part,
+                        zf.open(io.zip_member(f"{name}.npy"), "w", force_zip64=True) as member,
+                    ):
+                        shutil.copyfileobj(part, member, io.WRITE_SLICE)
+                with zf.open(io.zip_member("meta.npy"), "w", force_zip64=True) as member:
                     io.write_array(member, io.meta_array(meta))
         shutil.rmtree(partial)
         return [out]
-    stem = out.with_suffix("")
-    targets = {"images": out} | {
-        name: Path(f"{stem}.{name}.npy") for name in columns if name != "images"
-    }
-    meta_path = Path(f"{stem}.meta.json")
+    *targets, meta_path = _output_paths(out, columns)
     with io.atomic_path(meta_path, force=True) as tmp:
         Path(tmp).write_text(str(io.meta_array(meta)))
-    for name, target in targets.items():
+    for name, target in zip(columns, targets):
         os.replace(partial / f"{name}.npy", target)
     shutil.rmtree(partial)
-    return list(targets.values()) + [meta_path]
+    return targets + [meta_path]
+
+
+def _output_paths(out, columns):
+    """The finished files of the job: ``out`` alone (``.npz``, ``.zarr``), or for ``.npy``
+    one file per column (``images`` first, as ``out``) and ``<stem>.meta.json``."""
+    if out.suffix != ".npy":
+        return [out]
+    stem = out.with_suffix("")
+    names = [name for name in columns if name != "images"]
+    return [out] + [Path(f"{stem}.{name}.npy") for name in names] + [Path(f"{stem}.meta.json")]

@@ -239,3 +239,14 @@ def test_seeds_outside_the_streams_are_usage_errors(seed, capsys):
         run("augment", "--random-rotation", "15", "--seed", seed)
     assert exit_.value.code == 2
     assert "argument --seed: expected an integer from 0 to 2**64 - 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype, extra", [("float64", []), ("uint16", ["--scale"])])
+def test_verify_recomputes_with_the_recorded_pixel_rule(tmp_path, dtype, extra, capsys):
+    """verify reads the input again by the rule the job used (``scale`` in the metadata)."""
+    x = np.random.default_rng(6).random((5, 9, 9))
+    x = (x * 65535).astype(dtype) if dtype == "uint16" else x
+    np.save(tmp_path / "x.npy", x)
+    assert augment_input(tmp_path / "x.npy", *extra, out=tmp_path / "o.npz") == 0
+    assert run("verify", tmp_path / "o.npz", "--samples", "5") == 0
+    assert capsys.readouterr().out.startswith("OK: 5 augmented samples")
