@@ -6,6 +6,7 @@ argument, what is allowed and what was received.
 
 import math
 import numbers
+import operator
 import warnings
 
 import numpy as np
@@ -39,6 +40,28 @@ def spline_order(order):
             f"order must be an integer from 0 to 5; got {order!r} (spline order not supported)"
         )
     return int(order)
+
+
+def filter_order(order, lowest):
+    """SciPy's order check for the spline filters: ``lowest`` to 5, else the RuntimeError
+    (an ArgumentError); an order that does not compare with integers raises the
+    comparison's TypeError, as in SciPy. Returned as given: 0, 1, 0.0, True copy there."""
+    if order < lowest or order > 5:
+        raise ArgumentError(
+            f"order must be an integer from {lowest} to 5; got {order!r} "
+            "(spline order not supported)"
+        )
+    return order
+
+
+def integer_order(order):
+    """An order the filter kernels take: SciPy's C call refuses 2.5 and 3.0 (TypeError)."""
+    try:
+        return operator.index(order)
+    except TypeError:
+        raise TypeError(
+            f"order must be an integer; got {type(order).__name__} {order!r}"
+        ) from None
 
 
 def finite_angle(angle, name="angle"):
@@ -155,14 +178,33 @@ def kernel_ready(arr):
     return arr
 
 
-def output_array(output, input, shape, complex_output=False):
-    """SciPy's ``_get_output``: None -> input dtype; a dtype -> new array; an array -> checked."""
+def output_array(output, input, shape, complex_output=False, kernel_dtype=True):
+    """SciPy's ``_get_output``: None -> input dtype; a dtype -> new array; an array -> checked.
+
+    ``kernel_dtype``: the element type must be one the kernels store (SciPy's C code checks
+    that when it writes; a copy, as ``spline_filter1d`` makes for orders 0 and 1, does not).
+    """
     if output is None:
         dtype = np.dtype(input.dtype.name)  # by name, as SciPy: native byte order
         if complex_output:
             dtype = np.promote_types(dtype, np.complex64)
         return np.zeros(shape, dtype=dtype)
-    if isinstance(output, np.ndarray):
+    if isinstance(output, str):
+        # SciPy refuses a dtype *name* it would have to promote, and non-numeric names.
+        dtype = np.dtype(output)
+        if complex_output and dtype.kind != "c":
+            raise ArgumentError(
+                f"output must have complex dtype for complex input; got {output!r}"
+            )
+        if not issubclass(dtype.type, np.number):
+            raise ArgumentError(f"output must have numeric dtype; got {output!r}")
+    elif isinstance(output, (type, np.dtype)):
+        dtype = np.dtype(output)
+        if complex_output and dtype.kind != "c":
+            warnings.warn("promoting specified output dtype to complex", stacklevel=4)
+            dtype = np.promote_types(dtype, np.complex64)
+    else:
+        output = np.asarray(output)  # SciPy's reading of anything else (then the checks)
         if output.shape != tuple(shape):
             raise ArgumentError(
                 f"output shape not correct: expected {tuple(shape)}, got {output.shape}"
@@ -172,18 +214,13 @@ def output_array(output, input, shape, complex_output=False):
                 "output must have a complex dtype for complex input; got "
                 f"dtype({output.dtype.name!r})"
             )
-        check_dtype(output.dtype, "output", allow_complex=True)
+        if kernel_dtype:
+            check_dtype(output.dtype, "output", allow_complex=True)
         if not output.flags.writeable:
             raise ValueError("output array is read-only")
         return output
-    try:
-        dtype = np.dtype(output)
-    except TypeError:
-        raise TypeError(f"output must be None, a dtype or an ndarray; got {output!r}") from None
-    if complex_output and dtype.kind != "c":
-        warnings.warn("promoting specified output dtype to complex", stacklevel=4)
-        dtype = np.promote_types(dtype, np.complex64)
-    check_dtype(dtype, "output", allow_complex=True)
+    if kernel_dtype:
+        check_dtype(dtype, "output", allow_complex=True)
     return np.zeros(shape, dtype=dtype)
 
 

@@ -128,3 +128,44 @@ def _prepad(coeffs, arr, npad, code, cval):
         edge_hi[axis] = slice(npad + s - 1, npad + s)
         coeffs[tuple(before)] = coeffs[tuple(edge_lo)]
         coeffs[tuple(after)] = coeffs[tuple(edge_hi)]
+
+
+def filter_into(arr, out, order, mode_code, axes):
+    """SciPy's ``spline_filter1d`` along each of ``axes`` in turn, from ``arr`` (real, any
+    dtype the kernels read) into ``out`` (real, same shape, any layout), in place when
+    ``out`` is ``arr``.
+
+    As in SciPy, each pass's result is stored in ``out``'s dtype and the next pass reads
+    it back from there (``spline_filter``'s note on limited-precision outputs), with C's
+    conversion of a double (:func:`store_c_cast`). float64 outputs hold every pass exactly,
+    so those are filtered in one buffer, ``out`` itself when it is C-contiguous.
+    """
+    init = PREFILTER_INIT[mode_code]
+    exact = out.dtype.kind == "f" and out.dtype.itemsize == 8
+    direct = exact and out.dtype.isnative and out.flags.c_contiguous
+    work = out if direct else np.empty(arr.shape)
+    work[...] = arr
+    axes = list(axes)
+    for i, axis in enumerate(axes):
+        filter_axes(work, order, init, [axis])
+        if not exact and i < len(axes) - 1:
+            store_c_cast(out, work)
+            # read back as SciPy reads it: a bool element's byte as stored (2 stays 2.0)
+            work[...] = out.view(np.uint8) if out.dtype.kind == "b" else out
+    if not direct:
+        store_c_cast(out, work)
+
+
+def store_c_cast(out, values):
+    """``out[...] = values`` (float64) converted as C converts a double, which SciPy's line
+    buffers do when they store a filtered line (``NI_LineBufferToArray``): floats round to
+    nearest; integers truncate, out-of-range values wrapping as the x86 instructions leave
+    them (NumPy's casts do the same, except for uint32, which C converts through int64);
+    bool is C's ``unsigned char`` conversion (0.5 -> False, 256.0 -> False)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if out.dtype.kind == "b":
+            out.view(np.uint8)[...] = values
+        elif out.dtype.kind == "u" and out.dtype.itemsize == 4:
+            out[...] = values.astype(np.int64)
+        else:
+            out[...] = values
