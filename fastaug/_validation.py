@@ -59,9 +59,16 @@ def integer_order(order):
     try:
         return operator.index(order)
     except TypeError:
-        raise TypeError(
-            f"order must be an integer; got {type(order).__name__} {order!r}"
-        ) from None
+        raise TypeError(f"order must be an integer; got {type(order).__name__} {order!r}") from None
+
+
+def array_axis(axis, ndim):
+    """An axis index wrapped into ``0..ndim - 1`` (NumPy's ``normalize_axis_index``, which
+    SciPy uses: AxisError out of range, TypeError for a non-integer)."""
+    axis = operator.index(axis)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim)
+    return axis % ndim
 
 
 def finite_angle(angle, name="angle"):
@@ -193,9 +200,7 @@ def output_array(output, input, shape, complex_output=False, kernel_dtype=True):
         # SciPy refuses a dtype *name* it would have to promote, and non-numeric names.
         dtype = np.dtype(output)
         if complex_output and dtype.kind != "c":
-            raise ArgumentError(
-                f"output must have complex dtype for complex input; got {output!r}"
-            )
+            raise ArgumentError(f"output must have complex dtype for complex input; got {output!r}")
         if not issubclass(dtype.type, np.number):
             raise ArgumentError(f"output must have numeric dtype; got {output!r}")
     elif isinstance(output, (type, np.dtype)):

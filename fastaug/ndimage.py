@@ -3,7 +3,6 @@
 import threading
 
 import numpy as np
-from numpy.lib.array_utils import normalize_axis_index
 
 from . import _validation as v
 from . import splines
@@ -222,7 +221,7 @@ def spline_filter1d(input, order=3, axis=-1, output=np.float64, mode="mirror"):
         out[...] = arr
         return out
     code = v.mode_code(mode)
-    axis = normalize_axis_index(axis, arr.ndim)
+    axis = v.array_axis(axis, arr.ndim)
     order = v.integer_order(order)
     v.check_dtype(arr.dtype, "input")
     v.check_dtype(out.dtype, "output")
