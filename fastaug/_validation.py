@@ -71,6 +71,40 @@ def array_axis(axis, ndim):
     return axis % ndim
 
 
+def array_of_rank(input, name="input"):
+    """An ndarray of at least one dimension (SciPy's zoom and shift: RuntimeError)."""
+    arr = np.asarray(input)
+    if arr.ndim < 1:
+        raise ArgumentError(
+            f"{name} must have at least one dimension; got a 0-D array "
+            "(input and output rank must be > 0)"
+        )
+    return arr
+
+
+def per_axis(value, ndim, name="argument"):
+    """SciPy's ``_normalize_sequence``: a sequence of ``ndim`` values as a list, anything
+    else (a string included) repeated ``ndim`` times; a sequence of another length is a
+    RuntimeError."""
+    if not isinstance(value, str) and np.iterable(value):
+        values = list(value)
+        if len(values) != ndim:
+            raise ArgumentError(
+                f"{name} must be one value or {ndim} (one per axis); got {len(values)} "
+                "(sequence argument must have length equal to input rank)"
+            )
+        return values
+    return [value] * ndim
+
+
+def integer_flag(value, name):
+    """A flag SciPy's C layer reads as an int: bools and integers only (TypeError)."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a bool; got {value!r}") from None
+
+
 def finite_angle(angle, name="angle"):
     """A single finite angle in degrees as a Python float."""
     if isinstance(angle, (str, bytes)) or np.ndim(angle) != 0:

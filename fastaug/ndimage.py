@@ -1,11 +1,12 @@
 """SciPy-signature functions: validate, choose a plan, run the kernel."""
 
 import threading
+import warnings
 
 import numpy as np
 
 from . import _validation as v
-from . import splines
+from . import splines, zoomshift
 from .plan import KEEP_BUFFERS_PIXELS, apply_plans, cached_plan, single_image_call
 
 #: Small single-image calls seen before, by their arguments: a drop-in used one image at a
@@ -283,3 +284,158 @@ def spline_filter(input, order=3, output=np.float64, mode="mirror"):
     v.check_dtype(out.dtype, "output")
     splines.filter_into(arr, out, order, code, range(arr.ndim))
     return out
+
+
+def shift(input, shift, output=None, order=3, mode="constant", cval=0.0, prefilter=True):
+    """Shift an array; a drop-in for :func:`scipy.ndimage.shift`, same results.
+
+    Parameters
+    ----------
+    input : array_like
+        Real or complex array, 1-D or more.
+    shift : float or sequence
+        The shift along each axis (one value for all axes).
+    output : array or dtype, optional
+        Array to write into, or the output dtype (default: the input dtype).
+    {shared}
+    Returns
+    -------
+    ndarray
+        The shifted array (``output`` itself if an array was given).
+
+    Raises
+    ------
+    RuntimeError
+        Bad ``order`` or ``mode``, a 0-D input, a ``shift`` sequence of the wrong length,
+        unsupported dtypes or output shape (also a ValueError, see ``fastaug.ArgumentError``).
+    TypeError
+        A non-integer ``order``, a non-numeric ``shift`` or a non-real ``cval`` (real input).
+
+    Notes
+    -----
+    Convention: output[i] = input[i - shift] (interpolated), per axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastaug import shift
+    >>> shift(np.arange(5.0), 2, order=1).tolist()
+    [0.0, 0.0, 0.0, 1.0, 2.0]
+    """
+    v.filter_order(order, 0)
+    arr = v.array_of_rank(input)
+    is_complex = arr.dtype.kind == "c"
+    out = v.output_array(output, arr, arr.shape, complex_output=is_complex)
+
+    def run(part, out_part, cval_part):
+        code = v.mode_code(mode)
+        v.check_dtype(part.dtype, "input")
+        v.check_dtype(out_part.dtype, "output")
+        shifts = np.asarray([-s for s in v.per_axis(shift, part.ndim, "shift")], dtype=np.float64)
+        order_ = v.integer_order(order)
+        cval_ = v.real_scalar(cval_part, "cval")
+        coeffs, npad = _coefficients(part, order_, mode, cval_, prefilter)
+        zoomshift.zoom_shift(coeffs, None, shifts, out_part, order_, code, cval_, npad, False)
+
+    _real_parts(arr, out, cval, run)
+    return out
+
+
+def zoom(input, zoom, output=None, order=3, mode="constant", cval=0.0, prefilter=True, *,
+         grid_mode=False):  # fmt: skip
+    """Zoom an array; a drop-in for :func:`scipy.ndimage.zoom`, same results.
+
+    Parameters
+    ----------
+    input : array_like
+        Real or complex array, 1-D or more.
+    zoom : float or sequence
+        The zoom factor along each axis (one value for all axes). The output length is
+        ``round(length * zoom)``.
+    output : array or dtype, optional
+        Array to write into, or the output dtype (default: the input dtype).
+    {shared}
+    grid_mode : bool, optional
+        False (default): the centres of the first and last samples stay where they are
+        (factor ``(in - 1) / (out - 1)``); True: the outer edges of the pixel grid do
+        (factor ``in / out``), best with the 'grid-*' modes (SciPy warns for 'constant' and
+        'wrap').
+
+    Returns
+    -------
+    ndarray
+        The zoomed array (``output`` itself if an array was given).
+
+    Raises
+    ------
+    RuntimeError
+        Bad ``order`` or ``mode``, a 0-D input, a ``zoom`` sequence of the wrong length,
+        unsupported dtypes or output shape (also a ValueError, see ``fastaug.ArgumentError``).
+    ValueError, OverflowError, TypeError
+        A negative, NaN, infinite or non-numeric ``zoom``, as from SciPy.
+
+    Notes
+    -----
+    As SciPy does, a zoom of 1 on every axis with ``prefilter=True`` copies the input, and
+    complex input is zoomed without ``grid_mode`` (SciPy does not pass it on to the real and
+    imaginary parts).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastaug import zoom
+    >>> zoom(np.array([0.0, 1.0, 2.0]), 5 / 3, order=1).tolist()
+    [0.0, 0.5, 1.0, 1.5, 2.0]
+    """
+    v.filter_order(order, 0)
+    arr = v.array_of_rank(input)
+    zooms = v.per_axis(zoom, arr.ndim, "zoom")
+    out_shape = zoomshift.zoom_output_shape(arr.shape, zooms)
+    is_complex = arr.dtype.kind == "c"
+    out = v.output_array(output, arr, out_shape, complex_output=is_complex, kernel_dtype=False)
+    if prefilter and all(z == 1 for z in zooms):  # SciPy's early exit: a copy
+        out[...] = arr
+        return out
+
+    def run(part, out_part, cval_part):
+        code = v.mode_code(mode)
+        v.check_dtype(part.dtype, "input")
+        v.check_dtype(out_part.dtype, "output")
+        # SciPy does not pass grid_mode on to the parts of a complex input.
+        grid = False if is_complex else v.integer_flag(grid_mode, "grid_mode")
+        if grid and mode in ("constant", "wrap"):
+            warnings.warn(
+                f"It is recommended to use mode = grid-{mode} instead of {mode} when "
+                "grid_mode is True.",
+                stacklevel=3,
+            )
+        order_ = v.integer_order(order)
+        cval_ = v.real_scalar(cval_part, "cval")
+        factors = zoomshift.zoom_factors(part.shape, out_shape, grid)
+        coeffs, npad = _coefficients(part, order_, mode, cval_, prefilter)
+        zoomshift.zoom_shift(coeffs, factors, None, out_part, order_, code, cval_, npad, grid)
+
+    _real_parts(arr, out, cval, run)
+    return out
+
+
+def _real_parts(arr, out, cval, run):
+    """``run(input part, output part, cval part)``: once for real input; for complex input
+    on the real, then the imaginary parts, with ``np.real(cval)`` and ``np.imag(cval)``, as
+    SciPy resamples them."""
+    if arr.dtype.kind != "c":
+        run(arr, out, cval)
+        return
+    run(arr.real, out.real, np.real(cval))
+    run(arr.imag, out.imag, np.imag(cval))
+
+
+def _coefficients(arr, order, mode, cval, prefilter):
+    """What SciPy samples: the prefiltered, pre-padded coefficients, or the input itself."""
+    if prefilter and order > 1:
+        return splines.prefiltered(arr, order, mode, cval)
+    return arr, 0
+
+
+shift.__doc__ = shift.__doc__.replace("{shared}", _SHARED_DOC.strip("\n").lstrip())
+zoom.__doc__ = zoom.__doc__.replace("{shared}", _SHARED_DOC.strip("\n").lstrip())

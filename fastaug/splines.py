@@ -18,9 +18,6 @@ from .resampling import MODES, PREFILTER_INIT, pad_value, prepad_width
 
 #: Lines filtered side by side in one block (a vector of lanes per recursion step).
 LANES = 32
-#: Arrays with fewer elements are filtered on the calling thread alone: handing tiles to a
-#: second thread costs more than it saves.
-PARALLEL_MIN_SIZE = 1 << 15
 
 
 def filter_axes(coeffs, order, init, axes):
@@ -35,7 +32,7 @@ def filter_axes(coeffs, order, init, axes):
         post = math.prod(shape[axis + 1 :])
         if post == 1:  # the last axis: rows, filtered a block of them at a time
             rows = coeffs.reshape(-1, n)
-            _split(
+            _parallel.run_pieces(
                 rows.shape[0],
                 coeffs.size,
                 lambda lo, hi, rows=rows: spline_kernels.spline_filter_rows(
@@ -51,30 +48,13 @@ def filter_axes(coeffs, order, init, axes):
             slabs = coeffs.reshape(-1, post)
             pre = coeffs.size // (n * post)
             firsts = np.arange(pre, dtype=np.int64) * n
-            _split(
+            _parallel.run_pieces(
                 pre,
                 coeffs.size,
                 lambda lo, hi, slabs=slabs, firsts=firsts, n=n: spline_kernels.spline_filter_lines(
                     slabs, firsts[lo:hi], 1, n, order, init
                 ),
             )
-
-
-def _split(count, size, run, granule=1):
-    """``run(lo, hi)`` over ``range(count)`` in pieces: on this thread alone for small
-    arrays, else in several tiles per thread (a thread slowed by other work takes fewer)."""
-    threads = _parallel.get_num_threads()
-    if size < PARALLEL_MIN_SIZE or threads == 1 or count <= granule:
-        run(0, count)
-        return
-    per_tile = max(granule, -(-count // (4 * threads * granule)) * granule)
-    n_tiles = -(-count // per_tile)
-
-    def worker(claim):
-        while (t := claim()) is not None:
-            run(t * per_tile, min((t + 1) * per_tile, count))
-
-    _parallel.run_tiles(n_tiles, worker)
 
 
 def prefiltered(input: np.ndarray, order: int, mode: str, cval: float) -> tuple[np.ndarray, int]:
