@@ -99,35 +99,56 @@ def separable_gather(coeffs, taps, weights, cval_row, ks, cval, row0, values):
     axes; ``values``: float64 ``(rows, O2)``, written whole.
     """
     k0, k1, k2, o1, o2 = ks[0], ks[1], ks[2], ks[3], ks[4]
-    s0 = coeffs.shape[1] * coeffs.shape[2]
-    s1 = coeffs.shape[2]
-    flat = coeffs.reshape(-1)
+    taps2, weights2 = taps[2], weights[2]
     for r in range(values.shape[0]):
         i0 = (row0 + r) // o1
         i1 = row0 + r - i0 * o1
         row = values[r]
-        if cval_row[0, i0] or cval_row[1, i1]:
-            for i2 in range(o2):
-                row[i2] = cval
-            continue
         for i2 in range(o2):
-            if cval_row[2, i2]:
-                row[i2] = cval
-                continue
-            t = 0.0
+            row[i2] = 0.0
+        if not (cval_row[0, i0] or cval_row[1, i1]):
+            # One input row (tap a, b) at a time over the whole output row: each value
+            # still sums its terms in SciPy's order (a, then b, then c), and the inner loop
+            # runs along contiguous tables and one coefficient row.
             for a in range(k0):
                 ia = taps[0, i0, a]
                 wa = weights[0, i0, a]
                 for b in range(k1):
                     ib = taps[1, i1, b]
                     wb = weights[1, i1, b]
-                    outside = ia < 0 or ib < 0
-                    base = ia * s0 + ib * s1
-                    for c in range(k2):
-                        ic = taps[2, i2, c]
-                        coeff = cval if outside or ic < 0 else flat[base + ic]
-                        t += coeff * wa * wb * weights[2, i2, c]
-            row[i2] = t
+                    if ia < 0 or ib < 0:  # a grid-constant row outside the input
+                        for i2 in range(o2):
+                            t = row[i2]
+                            for c in range(k2):
+                                t += cval * wa * wb * weights2[i2, c]
+                            row[i2] = t
+                        continue
+                    line = coeffs[ia, ib]
+                    if k2 == 4:  # order 3, written out
+                        for i2 in range(o2):
+                            t = row[i2]
+                            t += _tap_value(line, taps2[i2, 0], cval) * wa * wb * weights2[i2, 0]
+                            t += _tap_value(line, taps2[i2, 1], cval) * wa * wb * weights2[i2, 1]
+                            t += _tap_value(line, taps2[i2, 2], cval) * wa * wb * weights2[i2, 2]
+                            t += _tap_value(line, taps2[i2, 3], cval) * wa * wb * weights2[i2, 3]
+                            row[i2] = t
+                    else:
+                        for i2 in range(o2):
+                            t = row[i2]
+                            for c in range(k2):
+                                t += (
+                                    _tap_value(line, taps2[i2, c], cval) * wa * wb * weights2[i2, c]
+                                )
+                            row[i2] = t
+        for i2 in range(o2):
+            if cval_row[0, i0] or cval_row[1, i1] or cval_row[2, i2]:
+                row[i2] = cval
+
+
+@jit(per_pixel=True)
+def _tap_value(line, index, cval):
+    """Coefficient read by a tap: ``line[index]``, or ``cval`` for a grid-constant tap."""
+    return cval if index < 0 else line[index]
 
 
 @jit
