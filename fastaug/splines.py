@@ -13,11 +13,13 @@ import numpy as np
 
 from . import _parallel
 from .kernels import boundary
+from .kernels import rotate as rotate_kernels
 from .kernels import spline as spline_kernels
 from .resampling import MODES, PREFILTER_INIT, pad_value, prepad_width
 
-#: Lines filtered side by side in one block (a vector of lanes per recursion step).
-LANES = 32
+#: Rows (lines along the last axis) turned into the lanes of one block: each block costs
+#: three kernel calls, and its recursion steps are vectors of this many lanes.
+ROW_BLOCK = 64
 
 
 def filter_axes(coeffs, order, init, axes):
@@ -30,15 +32,13 @@ def filter_axes(coeffs, order, init, axes):
         if n <= 1 or coeffs.size == 0:
             continue
         post = math.prod(shape[axis + 1 :])
-        if post == 1:  # the last axis: rows, filtered a block of them at a time
+        if post == 1:  # the last axis: rows, turned into lanes a block of them at a time
             rows = coeffs.reshape(-1, n)
             _parallel.run_pieces(
                 rows.shape[0],
                 coeffs.size,
-                lambda lo, hi, rows=rows: spline_kernels.spline_filter_rows(
-                    rows, lo, hi, order, init, LANES
-                ),
-                LANES,
+                lambda lo, hi, rows=rows, n=n: _filter_rows(rows, lo, hi, order, init),
+                ROW_BLOCK,
             )
         else:
             # The lines of an earlier axis lie side by side already: each of the ``pre``
@@ -55,6 +55,19 @@ def filter_axes(coeffs, order, init, axes):
                     slabs, firsts[lo:hi], 1, n, order, init
                 ),
             )
+
+
+def _filter_rows(rows, lo, hi, order, init):
+    """Filter ``rows[lo:hi]`` (float64, C-contiguous, one line per row) in place: blocks of
+    rows are transposed (in cache-sized squares) so each row becomes a lane, filtered
+    together, and transposed back. SciPy filters one line at a time."""
+    firsts = np.zeros(1, np.int64)
+    for b0 in range(lo, hi, ROW_BLOCK):
+        block_rows = rows[b0 : min(b0 + ROW_BLOCK, hi)]
+        block = np.empty((rows.shape[1], block_rows.shape[0]))
+        rotate_kernels.plane_transpose(block_rows, block)
+        spline_kernels.spline_filter_lines(block, firsts, 1, rows.shape[1], order, init)
+        rotate_kernels.plane_transpose(block, block_rows)
 
 
 def prefiltered(input: np.ndarray, order: int, mode: str, cval: float) -> tuple[np.ndarray, int]:

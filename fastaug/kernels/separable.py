@@ -19,8 +19,6 @@ The gathers see 1-D to 3-D arrays as 3-D with leading axes of one sample, one ta
 1.0, which leaves every sum unchanged; :func:`separable_gather_nd` takes any dimension.
 """
 
-import math
-
 import numpy as np
 
 from ._jit import jit
@@ -69,7 +67,7 @@ def separable_axis_table(n_in, shift, zoom, grid_mode, npad, order, mode, taps, 
                     weights[i, h] = 0.0
                 continue
         cval_row[i] = False
-        floor = math.floor(cc) if order & 1 else math.floor(cc + 0.5)
+        floor = np.floor(cc) if order & 1 else np.floor(cc + 0.5)
         if -9.2e18 < floor < 9.2e18:
             start = int(floor) - order // 2
         else:
