@@ -176,17 +176,7 @@ def spline_filter1d(input, order=3, axis=-1, output=np.float64, mode="mirror"):
         Spline order, 0 to 5 (default 3); orders 0 and 1 copy the input.
     axis : int, optional
         The axis filtered (default -1).
-    output : array or dtype, optional
-        Array to write into (it may be ``input`` itself), or the output dtype (default
-        float64).
-    mode : str, optional
-        The boundary mode whose prefilter initialisation is used (default 'mirror'); see
-        :func:`zoom`.
-
-    Returns
-    -------
-    ndarray
-        The coefficients (``output`` itself if an array was given).
+    {filter_shared}
 
     Raises
     ------
@@ -210,24 +200,7 @@ def spline_filter1d(input, order=3, axis=-1, output=np.float64, mode="mirror"):
     >>> spline_filter1d(np.array([0.0, 0.0, 1.0, 0.0, 0.0])).round(6).tolist()
     [0.25, -0.5, 1.75, -0.5, 0.25]
     """
-    v.filter_order(order, 0)
-    arr = np.asarray(input)
-    is_complex = arr.dtype.kind == "c"
-    out = v.output_array(output, arr, arr.shape, complex_output=is_complex, kernel_dtype=False)
-    if is_complex:
-        spline_filter1d(arr.real, order, axis, out.real, mode)
-        spline_filter1d(arr.imag, order, axis, out.imag, mode)
-        return out
-    if order in (0, 1):
-        out[...] = arr
-        return out
-    code = v.mode_code(mode)
-    axis = v.array_axis(axis, arr.ndim)
-    order = v.integer_order(order)
-    v.check_dtype(arr.dtype, "input")
-    v.check_dtype(out.dtype, "output")
-    splines.filter_into(arr, out, order, code, [axis])
-    return out
+    return _spline_filter(input, order, 0, axis, output, mode)
 
 
 def spline_filter(input, order=3, output=np.float64, mode="mirror"):
@@ -242,16 +215,7 @@ def spline_filter(input, order=3, output=np.float64, mode="mirror"):
         Real or complex array of any dimension.
     order : int, optional
         Spline order, 2 to 5 (default 3).
-    output : array or dtype, optional
-        Array to write into (it may be ``input`` itself), or the output dtype (default
-        float64).
-    mode : str, optional
-        The boundary mode whose prefilter initialisation is used (default 'mirror').
-
-    Returns
-    -------
-    ndarray
-        The coefficients (``output`` itself if an array was given).
+    {filter_shared}
 
     Raises
     ------
@@ -267,22 +231,30 @@ def spline_filter(input, order=3, output=np.float64, mode="mirror"):
     >>> spline_filter(np.eye(3), order=2).round(6).tolist()[0]
     [2.263889, -1.125, 0.486111]
     """
-    v.filter_order(order, 2)
+    return _spline_filter(input, order, 2, None, output, mode)
+
+
+def _spline_filter(input, order, lowest, axis, output, mode):
+    """Both filters, with SciPy's checks in SciPy's order: ``axis`` None filters every
+    axis (``spline_filter``: a 0-D input is copied), else that one (``spline_filter1d``:
+    orders 0 and 1 copy, with no check of the mode, axis or dtypes)."""
+    v.filter_order(order, lowest)
     arr = np.asarray(input)
     is_complex = arr.dtype.kind == "c"
     out = v.output_array(output, arr, arr.shape, complex_output=is_complex, kernel_dtype=False)
-    if is_complex:
-        spline_filter(arr.real, order, out.real, mode)
-        spline_filter(arr.imag, order, out.imag, mode)
-        return out
-    if arr.ndim == 0:
-        out[...] = arr
-        return out
-    code = v.mode_code(mode)
-    order = v.integer_order(order)
-    v.check_dtype(arr.dtype, "input")
-    v.check_dtype(out.dtype, "output")
-    splines.filter_into(arr, out, order, code, range(arr.ndim))
+
+    def run(part, out_part, _cval):
+        if order in (0, 1) or (axis is None and part.ndim == 0):
+            out_part[...] = part
+            return
+        code = v.mode_code(mode)
+        axes = range(part.ndim) if axis is None else [v.array_axis(axis, part.ndim)]
+        order_ = v.integer_order(order)
+        v.check_dtype(part.dtype, "input")
+        v.check_dtype(out_part.dtype, "output")
+        splines.filter_into(part, out_part, order_, code, axes)
+
+    _real_parts(arr, out, 0.0, run)
     return out
 
 
@@ -437,5 +409,22 @@ def _coefficients(arr, order, mode, cval, prefilter):
     return arr, 0
 
 
+_FILTER_DOC = """
+    output : array or dtype, optional
+        Array to write into (it may be ``input`` itself), or the output dtype (default
+        float64).
+    mode : str, optional
+        The boundary mode whose prefilter initialisation is used (default 'mirror'): the
+        causal initialisation of 'mirror', 'constant', 'grid-constant' and 'wrap' is the
+        mirror one, of 'reflect', 'grid-mirror' and 'nearest' the reflect one, of
+        'grid-wrap' the periodic one.
+
+    Returns
+    -------
+    ndarray
+        The coefficients (``output`` itself if an array was given).
+"""
+for _f in (spline_filter, spline_filter1d):
+    _f.__doc__ = _f.__doc__.replace("{filter_shared}", _FILTER_DOC.strip("\n").lstrip())
 shift.__doc__ = shift.__doc__.replace("{shared}", _SHARED_DOC.strip("\n").lstrip())
 zoom.__doc__ = zoom.__doc__.replace("{shared}", _SHARED_DOC.strip("\n").lstrip())
