@@ -92,12 +92,16 @@ def separable_gather(coeffs, taps, weights, cval_row, ks, cval, row0, values):
 
     ``coeffs``: float64 ``(D0, D1, D2)``, C-contiguous; ``taps``, ``weights``: the three
     axes' tables stacked, ``(3, n, kmax)`` with ``n`` at least every output length, and
-    ``cval_row`` ``(3, n)``; ``ks``: int64 ``(3,)``: taps per axis, then the output lengths
+    ``cval_row`` ``(3, n)``; ``ks``: int64 ``(5,)``: taps per axis, then the output lengths
     ``O1`` and ``O2``. Output row ``r`` is ``(r // O1, r % O1)`` over the first two output
     axes; ``values``: float64 ``(rows, O2)``, written whole.
     """
     k0, k1, k2, o1, o2 = ks[0], ks[1], ks[2], ks[3], ks[4]
     taps2, weights2 = taps[2], weights[2]
+    cval_taps = False  # grid-constant taps outside the input along the last axis
+    for i2 in range(o2):
+        for c in range(k2):
+            cval_taps = cval_taps or taps2[i2, c] < 0
     for r in range(values.shape[0]):
         i0 = (row0 + r) // o1
         i1 = row0 + r - i0 * o1
@@ -122,13 +126,13 @@ def separable_gather(coeffs, taps, weights, cval_row, ks, cval, row0, values):
                             row[i2] = t
                         continue
                     line = coeffs[ia, ib]
-                    if k2 == 4:  # order 3, written out
+                    if k2 == 4 and not cval_taps:  # order 3, written out
                         for i2 in range(o2):
                             t = row[i2]
-                            t += _tap_value(line, taps2[i2, 0], cval) * wa * wb * weights2[i2, 0]
-                            t += _tap_value(line, taps2[i2, 1], cval) * wa * wb * weights2[i2, 1]
-                            t += _tap_value(line, taps2[i2, 2], cval) * wa * wb * weights2[i2, 2]
-                            t += _tap_value(line, taps2[i2, 3], cval) * wa * wb * weights2[i2, 3]
+                            t += line[taps2[i2, 0]] * wa * wb * weights2[i2, 0]
+                            t += line[taps2[i2, 1]] * wa * wb * weights2[i2, 1]
+                            t += line[taps2[i2, 2]] * wa * wb * weights2[i2, 2]
+                            t += line[taps2[i2, 3]] * wa * wb * weights2[i2, 3]
                             row[i2] = t
                     else:
                         for i2 in range(o2):
