@@ -43,6 +43,69 @@ def spline_order(order):
     return int(order)
 
 
+def filter_order(order, lowest):
+    """SciPy's order check for the spline filters: ``lowest`` to 5, else the RuntimeError
+    (an ArgumentError); an order that does not compare with integers raises the
+    comparison's TypeError, as in SciPy. Returned as given: 0, 1, 0.0, True copy there."""
+    if order < lowest or order > 5:
+        raise ArgumentError(
+            f"order must be an integer from {lowest} to 5; got {order!r} "
+            "(spline order not supported)"
+        )
+    return order
+
+
+def integer_order(order):
+    """An order the filter kernels take: SciPy's C call refuses 2.5 and 3.0 (TypeError)."""
+    try:
+        return operator.index(order)
+    except TypeError:
+        raise TypeError(f"order must be an integer; got {type(order).__name__} {order!r}") from None
+
+
+def array_axis(axis, ndim):
+    """An axis index wrapped into ``0..ndim - 1`` (NumPy's ``normalize_axis_index``, which
+    SciPy uses: AxisError out of range, TypeError for a non-integer)."""
+    axis = operator.index(axis)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim)
+    return axis % ndim
+
+
+def array_of_rank(input, name="input"):
+    """An ndarray of at least one dimension (SciPy's zoom and shift: RuntimeError)."""
+    arr = np.asarray(input)
+    if arr.ndim < 1:
+        raise ArgumentError(
+            f"{name} must have at least one dimension; got a 0-D array "
+            "(input and output rank must be > 0)"
+        )
+    return arr
+
+
+def per_axis(value, ndim, name="argument"):
+    """SciPy's ``_normalize_sequence``: a sequence of ``ndim`` values as a list, anything
+    else (a string included) repeated ``ndim`` times; a sequence of another length is a
+    RuntimeError."""
+    if not isinstance(value, str) and np.iterable(value):
+        values = list(value)
+        if len(values) != ndim:
+            raise ArgumentError(
+                f"{name} must be one value or {ndim} (one per axis); got {len(values)} "
+                "(sequence argument must have length equal to input rank)"
+            )
+        return values
+    return [value] * ndim
+
+
+def integer_flag(value, name):
+    """A flag SciPy's C layer reads as an int: bools and integers only (TypeError)."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a bool; got {value!r}") from None
+
+
 def finite_reals(values, name, what):
     """``values`` as a float64 array of finite real numbers: every angle and matrix of the
     API goes through here. Real means what SciPy's ``rotate`` takes for an angle: bool,
@@ -217,46 +280,60 @@ def kernel_ready(arr):
     return arr
 
 
-def output_array(output, input, shape, complex_output=False):
+def output_array(output, input, shape, complex_output=False, kernel_dtype=True):
     """SciPy's ``_get_output``: None -> input dtype; a dtype -> new array; an array -> checked.
 
-    A complex output for real input is refused as SciPy refuses it, when there is a value to
-    write (an empty one is returned as SciPy returns it)."""
+    ``kernel_dtype``: the element type must be one the kernels store (SciPy's C code checks
+    that when it writes; a copy, as ``spline_filter1d`` makes for orders 0 and 1, does not),
+    and a complex output for real input is refused as SciPy's C code refuses it, when there
+    is a value to write (an empty one is returned as SciPy returns it).
+    """
     if output is None:
-        dtype = np.dtype(input.dtype.name)  # by name, as SciPy: native byte order
+        # SciPy names the dtype (its native byte order): the native twin, without a look-up
+        dtype = input.dtype if input.dtype.isnative else input.dtype.newbyteorder("=")
         if complex_output:
             dtype = np.promote_types(dtype, np.complex64)
         return np.zeros(shape, dtype=dtype)
-    if isinstance(output, np.ndarray):
+    if isinstance(output, str):
+        # SciPy refuses a dtype *name* it would have to promote, and non-numeric names.
+        dtype = np.dtype(output)
+        if complex_output and dtype.kind != "c":
+            raise ArgumentError(f"output must have complex dtype for complex input; got {output!r}")
+        if not issubclass(dtype.type, np.number):
+            raise ArgumentError(f"output must have numeric dtype; got {output!r}")
+    elif isinstance(output, (type, np.dtype)):
+        dtype = np.dtype(output)
+        if complex_output and dtype.kind != "c":
+            warnings.warn("promoting specified output dtype to complex", stacklevel=4)
+            dtype = np.promote_types(dtype, np.complex64)
+    else:
+        output = np.asarray(output)  # SciPy's reading of anything else (then the checks)
         if output.shape != tuple(shape):
             raise ArgumentError(
                 f"output shape not correct: expected {tuple(shape)}, got {output.shape}"
             )
         if complex_output and output.dtype.kind != "c":
             raise ArgumentError(
-                "output must have a complex dtype for complex input; got "
+                "output must have complex dtype for complex input; got "
                 f"dtype({output.dtype.name!r})"
             )
-        dtype = output.dtype
-    else:
-        try:
-            dtype = np.dtype(output)
-        except TypeError:
-            raise TypeError(f"output must be None, a dtype or an ndarray; got {output!r}") from None
-        if complex_output and dtype.kind != "c":
-            warnings.warn("promoting specified output dtype to complex", stacklevel=4)
-            dtype = np.promote_types(dtype, np.complex64)
+        if kernel_dtype:
+            _check_kernel_output(output.dtype, input, shape, complex_output)
+        if not output.flags.writeable:
+            raise ValueError("output array is read-only")
+        return output
+    if kernel_dtype:
+        _check_kernel_output(dtype, input, shape, complex_output)
+    return np.zeros(shape, dtype=dtype)
+
+
+def _check_kernel_output(dtype, input, shape, complex_output):
     check_dtype(dtype, "output", allow_complex=True)
     if dtype.kind == "c" and not complex_output and math.prod(shape):
         raise ArgumentError(
             f"output dtype({dtype.name!r}) is complex but the input is real, dtype("
             f"{input.dtype.name!r}); use a real output (data type not supported)"
         )
-    if not isinstance(output, np.ndarray):
-        return np.zeros(shape, dtype=dtype)
-    if not output.flags.writeable:
-        raise ValueError("output array is read-only")
-    return output
 
 
 def image_batch(images, name="images"):
