@@ -18,6 +18,10 @@ class ArgumentError(ValueError, RuntimeError):
     same kinds of mistake (``order``, ``mode`` and ``output`` give RuntimeError there)."""
 
 
+class ArgumentTypeError(ArgumentError, TypeError):
+    """An argument of the wrong type where SciPy raises TypeError (``order=1.5``)."""
+
+
 def mode_code(mode):
     """Mode name -> SciPy's integer code."""
     if isinstance(mode, str) and mode in MODES:
@@ -30,12 +34,9 @@ def mode_code(mode):
 
 def spline_order(order):
     """Spline order as an int in 0..5."""
-    if (
-        isinstance(order, (bool, np.bool_))
-        or not isinstance(order, numbers.Integral)
-        or not 0 <= int(order) <= 5
-    ):
-        raise ArgumentError(
+    integral = isinstance(order, numbers.Integral) and not isinstance(order, (bool, np.bool_))
+    if not integral or not 0 <= int(order) <= 5:
+        raise (ArgumentError if integral else ArgumentTypeError)(
             f"order must be an integer from 0 to 5; got {order!r} (spline order not supported)"
         )
     return int(order)
@@ -156,33 +157,39 @@ def kernel_ready(arr):
 
 
 def output_array(output, input, shape, complex_output=False):
-    """SciPy's ``_get_output``: None -> input dtype; a dtype -> new array; an array -> checked."""
+    """SciPy's ``_get_output``: None -> the input dtype; a dtype (class, ``np.dtype`` or
+    string) -> a new array; anything else -> an array of exactly ``shape``, checked."""
     if output is None:
         dtype = np.dtype(input.dtype.name)  # by name, as SciPy: native byte order
         if complex_output:
             dtype = np.promote_types(dtype, np.complex64)
         return np.zeros(shape, dtype=dtype)
-    if isinstance(output, np.ndarray):
+    if isinstance(output, (type, np.dtype)):
+        dtype = np.dtype(output)
+        if complex_output and dtype.kind != "c":
+            warnings.warn("promoting specified output dtype to complex", stacklevel=4)
+            dtype = np.promote_types(dtype, np.complex64)
+    elif isinstance(output, str):
+        dtype = np.dtype(output)
+        if complex_output and dtype.kind != "c":
+            raise ArgumentError(f"output must have complex dtype for complex input; got {output!r}")
+        if not issubclass(dtype.type, np.number):
+            raise ArgumentError(f"output must have numeric dtype; got {output!r}")
+    else:
+        output = np.asarray(output)
         if output.shape != tuple(shape):
             raise ArgumentError(
                 f"output shape not correct: expected {tuple(shape)}, got {output.shape}"
             )
         if complex_output and output.dtype.kind != "c":
             raise ArgumentError(
-                "output must have a complex dtype for complex input; got "
+                "output must have complex dtype for complex input; got "
                 f"dtype({output.dtype.name!r})"
             )
         check_dtype(output.dtype, "output", allow_complex=True)
         if not output.flags.writeable:
             raise ValueError("output array is read-only")
         return output
-    try:
-        dtype = np.dtype(output)
-    except TypeError:
-        raise TypeError(f"output must be None, a dtype or an ndarray; got {output!r}") from None
-    if complex_output and dtype.kind != "c":
-        warnings.warn("promoting specified output dtype to complex", stacklevel=4)
-        dtype = np.promote_types(dtype, np.complex64)
     check_dtype(dtype, "output", allow_complex=True)
     return np.zeros(shape, dtype=dtype)
 
@@ -281,3 +288,81 @@ def affine_matrices(matrices, offsets, n):
             f"shape {shift.shape}"
         )
     return arr, np.ascontiguousarray(np.broadcast_to(shift, (n, 2)))
+
+
+def ranks(input_ndim, output_ndim):
+    """SciPy's check that input and output have axes."""
+    if input_ndim < 1 or output_ndim < 1:
+        raise ArgumentError(
+            f"input and output rank must be > 0; got input rank {input_ndim}, output rank "
+            f"{output_ndim}"
+        )
+
+
+def coordinate_array(coordinates, input_ndim):
+    """``map_coordinates``' coordinates: a real array of shape ``(input_ndim, ...)``, at
+    least 2-D, of an element type SciPy reads."""
+    arr = np.asarray(coordinates)
+    if np.iscomplexobj(arr):
+        raise TypeError("coordinates: Complex type not supported")
+    ranks(input_ndim, arr.ndim - 1)
+    if arr.shape[0] != input_ndim:
+        raise ArgumentError(
+            f"invalid shape for coordinate array: expected {input_ndim} coordinates along "
+            f"axis 0 (one per input axis); got shape {arr.shape}"
+        )
+    native = arr.dtype.newbyteorder("=") if arr.dtype.byteorder not in "|=" else arr.dtype
+    if native not in REAL_DTYPES:
+        raise ArgumentError(
+            f"coordinate array data type not supported: got dtype({arr.dtype.name!r}); "
+            "bool, integers, float32 or float64 are"
+        )
+    return arr
+
+
+def affine_arguments(matrix, offset, input_ndim, output_ndim):
+    """SciPy's ``affine_transform`` matrix forms: ``(ndim, out_ndim)``, the diagonal
+    ``(ndim,)``, ``(ndim, ndim + 1)`` and homogeneous ``(ndim + 1, ndim + 1)`` (these two
+    carry the offset, and ``offset`` is ignored). Returns float64 C-contiguous ``(matrix,
+    offset)``, the matrix ``(ndim, out_ndim)`` or ``(ndim,)``."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.ndim not in (1, 2) or matrix.shape[0] < 1:
+        raise ArgumentError(
+            f"no proper affine matrix provided: expected 1 or 2 dimensions; got shape "
+            f"{matrix.shape}"
+        )
+    ndim = input_ndim
+    if matrix.ndim == 2 and matrix.shape[1] == ndim + 1 and matrix.shape[0] in (ndim, ndim + 1):
+        if matrix.shape[0] == ndim + 1:
+            expected = [0] * ndim + [1]
+            if not np.all(matrix[ndim] == expected):
+                raise ValueError(
+                    f"Expected homogeneous transformation matrix with shape {matrix.shape} "
+                    f"for image shape of {ndim} axes, but bottom row was not equal to "
+                    f"{expected}; got {matrix[ndim].tolist()}"
+                )
+        offset = matrix[:ndim, ndim]
+        matrix = matrix[:ndim, :ndim]
+    if matrix.shape[0] != ndim:
+        raise ArgumentError(
+            f"affine matrix has wrong number of rows: expected {ndim} (the input rank); got "
+            f"shape {matrix.shape}"
+        )
+    if matrix.ndim == 2 and matrix.shape[1] != output_ndim:
+        raise ArgumentError(
+            f"affine matrix has wrong number of columns: expected {output_ndim} (the output "
+            f"rank); got shape {matrix.shape}"
+        )
+    if isinstance(offset, str) or not np.iterable(offset):
+        offset = [offset] * ndim
+    elif len(offset) != ndim:
+        raise ArgumentError(
+            f"offset: sequence argument must have length equal to input rank {ndim}; got "
+            f"length {len(offset)}"
+        )
+    offset = np.asarray(offset, dtype=np.float64)
+    if offset.ndim != 1:
+        raise ArgumentError(
+            f"no proper offset provided: expected one number per axis; got shape {offset.shape}"
+        )
+    return np.ascontiguousarray(matrix), np.ascontiguousarray(offset)
