@@ -1,0 +1,130 @@
+"""B-spline coefficients of whole N-D arrays: SciPy's ``spline_filter`` on fastaug's kernels.
+
+:func:`prefiltered` is what SciPy's interpolation functions do to their input before
+sampling it (``_prepad_for_spline_filter`` then ``spline_filter`` into float64);
+:func:`filter_axes` filters a float64 array in place along given axes, on fastaug's threads
+for large arrays. The arithmetic is :mod:`fastaug.kernels.spline`'s (SciPy's ``ni_splines.c``,
+with the reflect initialisation fixed in SciPy 1.18).
+"""
+
+import math
+
+import numpy as np
+
+from . import _parallel
+from .kernels import boundary
+from .kernels import spline as spline_kernels
+from .resampling import MODES, PREFILTER_INIT, pad_value, prepad_width
+
+#: Lines filtered side by side in one block (a vector of lanes per recursion step).
+LANES = 32
+#: Arrays with fewer elements are filtered on the calling thread alone: handing tiles to a
+#: second thread costs more than it saves.
+PARALLEL_MIN_SIZE = 1 << 15
+
+
+def filter_axes(coeffs, order, init, axes):
+    """Spline-filter ``coeffs`` (float64, C-contiguous, any dimension) in place along each of
+    ``axes`` in turn, with the prefilter boundary family ``init`` (``kernels.spline.INIT_*``)
+    and ``order`` 2-5. Lines of one sample are left as they are, as SciPy does."""
+    shape = coeffs.shape
+    for axis in axes:
+        n = shape[axis]
+        if n <= 1 or coeffs.size == 0:
+            continue
+        post = math.prod(shape[axis + 1 :])
+        if post == 1:  # the last axis: rows, filtered a block of them at a time
+            rows = coeffs.reshape(-1, n)
+            _split(
+                rows.shape[0],
+                coeffs.size,
+                lambda lo, hi, rows=rows: spline_kernels.spline_filter_rows(
+                    rows, lo, hi, order, init, LANES
+                ),
+                LANES,
+            )
+        else:
+            # The lines of an earlier axis lie side by side already: each of the ``pre``
+            # (n, post) slabs is filtered where it is, all ``post`` lines as lanes of a vector.
+            # Splitting a slab's lanes instead (to share one slab among threads) reads each
+            # row in short pieces 8 * post bytes apart: 3x slower for 512 x 512.
+            slabs = coeffs.reshape(-1, post)
+            pre = coeffs.size // (n * post)
+            firsts = np.arange(pre, dtype=np.int64) * n
+            _split(
+                pre,
+                coeffs.size,
+                lambda lo, hi, slabs=slabs, firsts=firsts, n=n: spline_kernels.spline_filter_lines(
+                    slabs, firsts[lo:hi], 1, n, order, init
+                ),
+            )
+
+
+def _split(count, size, run, granule=1):
+    """``run(lo, hi)`` over ``range(count)`` in pieces: on this thread alone for small
+    arrays, else in several tiles per thread (a thread slowed by other work takes fewer)."""
+    threads = _parallel.get_num_threads()
+    if size < PARALLEL_MIN_SIZE or threads == 1 or count <= granule:
+        run(0, count)
+        return
+    per_tile = max(granule, -(-count // (4 * threads * granule)) * granule)
+    n_tiles = -(-count // per_tile)
+
+    def worker(claim):
+        while (t := claim()) is not None:
+            run(t * per_tile, min((t + 1) * per_tile, count))
+
+    _parallel.run_tiles(n_tiles, worker)
+
+
+def prefiltered(input: np.ndarray, order: int, mode: str, cval: float) -> tuple[np.ndarray, int]:
+    """The B-spline coefficients SciPy samples for ``order``, ``mode`` and ``cval``.
+
+    SciPy's ``_prepad_for_spline_filter`` (12 samples on every side of every axis: edge
+    copies for 'nearest', ``cval`` as the input dtype stores it for 'grid-constant', none
+    otherwise) followed by ``spline_filter(padded, order, output=float64, mode=mode)``.
+    ``input``: a real ndarray of any dimension, dtype and layout (validated by the caller);
+    ``order`` 0-5; ``mode`` one of SciPy's eight names; ``cval`` a float.
+
+    Returns ``(coefficients, npad)``: float64, C-contiguous, of the padded shape, and the pad
+    width (12 or 0). For orders 0 and 1 SciPy samples the input itself: the coefficients
+    are then the input as float64 (the input array itself when it already is float64 and
+    C-contiguous, so callers must not write into it) and ``npad`` is 0.
+    """
+    arr = np.asarray(input)
+    if order < 2:
+        return np.ascontiguousarray(arr, dtype=np.float64), 0
+    code = MODES[mode]
+    npad = prepad_width(order, code, True)
+    coeffs = np.empty(tuple(s + 2 * npad for s in arr.shape))
+    if npad:
+        _prepad(coeffs, arr, npad, code, cval)
+    else:
+        coeffs[...] = arr
+    filter_axes(coeffs, order, PREFILTER_INIT[code], range(arr.ndim))
+    return coeffs, npad
+
+
+def _prepad(coeffs, arr, npad, code, cval):
+    """``coeffs[...] = np.pad(arr, npad, ...)`` as SciPy pads: 'edge' for 'nearest',
+    ``cval`` (cast to the input dtype, as np.pad stores it) for 'grid-constant'."""
+    interior = tuple(slice(npad, npad + s) for s in arr.shape)
+    if code != boundary.NEAREST:
+        coeffs[...] = pad_value(cval, arr.dtype)
+        coeffs[interior] = arr
+        return
+    if 0 in arr.shape:
+        raise ValueError("can't extend empty axis using modes other than 'constant' or 'empty'")
+    coeffs[interior] = arr
+    # Axis by axis over the whole extent of the others, so corners repeat the corner values.
+    for axis, s in enumerate(arr.shape):
+        before = [slice(None)] * arr.ndim
+        after = [slice(None)] * arr.ndim
+        edge_lo = [slice(None)] * arr.ndim
+        edge_hi = [slice(None)] * arr.ndim
+        before[axis] = slice(0, npad)
+        after[axis] = slice(npad + s, None)
+        edge_lo[axis] = slice(npad, npad + 1)
+        edge_hi[axis] = slice(npad + s - 1, npad + s)
+        coeffs[tuple(before)] = coeffs[tuple(edge_lo)]
+        coeffs[tuple(after)] = coeffs[tuple(edge_hi)]
