@@ -7,6 +7,7 @@ import numpy as np
 from . import _validation as v
 from . import sampling
 from .plan import KEEP_BUFFERS_PIXELS, apply_plans, cached_plan, single_image_call
+from .splines import prefiltered
 
 #: Small single-image calls seen before, by their arguments: a drop-in used one image at a
 #: time in a loop repeats the same arguments, and then pays for no validation or set-up
@@ -316,13 +317,12 @@ def _parts(arr, out, cval, is_complex):
 
 def _coefficients(part, order, mode, cval, prefilter):
     """``(interp, coefficients)``: what the kernels sample, float64 C-contiguous: the
-    B-spline coefficients of ``part`` (orders > 1 with ``prefilter``, pre-padded as SciPy
-    pads), else ``part`` itself as doubles."""
+    B-spline coefficients of ``part`` as SciPy prefilters it (pre-padded in 'nearest' and
+    'grid-constant' modes) for orders > 1 with ``prefilter``, else ``part`` itself as
+    doubles (not to be written into: it may be ``part``)."""
     code = v.mode_code(mode)
     v.check_dtype(part.dtype, "input")
-    if prefilter and order > 1:
-        from .splines import prefiltered
-
+    if prefilter:
         coefficients, npad = prefiltered(part, order, mode, cval)
     else:
         coefficients, npad = np.ascontiguousarray(part, dtype=np.float64), 0
