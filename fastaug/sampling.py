@@ -16,6 +16,7 @@ import numpy as np
 from ._parallel import run_tiles
 from .kernels import geometric as kernels
 from .kernels import rotate as rotate_kernels
+from .kernels.boundary import GRID_CONSTANT
 from .resampling import cast_rule
 
 #: Output points per chunk: a chunk's coordinates and values stay in L1/L2, and a large
@@ -82,6 +83,9 @@ def sample(
         return out
     dims = _kernel_dims(coefficients.shape)
     flat = coefficients.reshape(-1)
+    if interp.mode == GRID_CONSTANT:
+        # taps outside read one more element, cval (see kernels.geometric_gather)
+        flat = np.append(flat, interp.cval)
     dest, finish = _destination(out, coefficients)
     cast = cast_rule(dest.dtype)
     affine = coordinates is None

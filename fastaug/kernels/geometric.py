@@ -72,77 +72,113 @@ def geometric_coordinates(matrix, offset, separable, grid_mode, out_dims, p0, co
 def geometric_gather(c, dims, coords, p0, order, mode, cval, npad, values):
     """Interpolate ``c`` (module docstring) at points ``p0 .. p0 + values.shape[1]`` of
     ``coords``, into ``values[0]``; ``npad``: the pre-pad SciPy added before prefiltering
-    (coordinates are shifted by it); ``cval``: value of points outside in 'constant' mode
-    and of taps outside in 'grid-constant' mode."""
+    (coordinates are shifted by it); ``cval``: value of points outside in 'constant' mode.
+    In 'grid-constant' mode ``c`` has one more element, ``cval``, read by taps outside.
+
+    Up to 3 axes, points are summed in pairs, each pair's two footprints in one loop: each
+    point's sum is a chain of dependent additions (SciPy's order), and two chains side by
+    side keep the adder busy (1.7x faster for order 3).
+    """
     ndim = dims.shape[0]
     rank = coords.shape[0]
     first = ndim - rank  # added leading axes
     k = order + 1
     spline_mode = boundary_spline_mode(mode)
     grid_constant = mode == GRID_CONSTANT
-    # Per axis: taps, their flattened offsets, weights, and whether each lies outside.
+    # A tap outside (grid-constant) gets an offset past every element, so the footprint
+    # sum reads index min(offset, last): the cval element.
+    last = c.shape[0] - 1 if grid_constant else c.shape[0]
+    # Per slot (a point of the pair) and axis: the taps' flattened offsets and weights.
     taps = np.ones(ndim, np.int64)
-    lines = np.zeros((ndim, 6), np.int64)
-    weights = np.ones((ndim, 6))
-    outside = np.zeros((ndim, 6), np.bool_)
+    lines = np.zeros((2, ndim, 6), np.int64)
+    weights = np.ones((2, ndim, 6))
     strides = np.ones(ndim, np.int64)
     for a in range(ndim - 2, -1, -1):
         strides[a] = strides[a + 1] * dims[a + 1]
+    for a in range(first, ndim):
+        taps[a] = k
     counter = np.zeros(ndim, np.int64)
     out = values[0]
-    for j in range(out.shape[0]):
-        p = p0 + j
-        constant = False
-        for a in range(first, ndim):
-            n = dims[a]
-            start, cc, inside = _axis_start(coords[a - first, p], n, npad, order, mode)
-            if not inside:
-                constant = True
+    n_points = out.shape[0]
+    pending = -1  # a point set up in slot 0, waiting for a partner
+    for j in range(n_points + 1):
+        q = 0 if pending < 0 else 1
+        if j == n_points:
+            if pending < 0:
                 break
-            w = spline_weights(cc, order)
-            taps[a] = k
-            for i in range(k):
-                line, off = _tap_line(start + i, n, spline_mode, grid_constant)
-                lines[a, i] = line * strides[a]
-                outside[a, i] = grid_constant and off
-                weights[a, i] = w[i]
-        if constant:
-            out[j] = cval
-            continue
-        t = 0.0
-        if ndim == 3:
-            for i0 in range(taps[0]):
-                line0, w0, off0 = lines[0, i0], weights[0, i0], outside[0, i0]
-                for i1 in range(taps[1]):
-                    line1 = line0 + lines[1, i1]
-                    w1 = weights[1, i1]
-                    off1 = off0 or outside[1, i1]
-                    for i2 in range(taps[2]):
-                        if off1 or outside[2, i2]:
-                            coeff = cval
-                        else:
-                            coeff = c[line1 + lines[2, i2]]
-                        t += coeff * w0 * w1 * weights[2, i2]
+            # The last point has no partner: slot 1 repeats it, and its sum is dropped.
+            lines[1] = lines[0]
+            weights[1] = weights[0]
         else:
-            # Any number of axes: a counter over the footprint, last axis fastest.
-            counter[:] = 0
-            while True:
-                line = 0
-                off = False
-                for a in range(ndim):
-                    line += lines[a, counter[a]]
-                    off = off or outside[a, counter[a]]
-                coeff = cval if off else c[line]
-                for a in range(ndim):
-                    coeff *= weights[a, counter[a]]
-                t += coeff
-                a = ndim - 1
-                while a >= 0:
-                    counter[a] += 1
-                    if counter[a] < taps[a]:
-                        break
-                    counter[a] = 0
-                    a -= 1
-                if a < 0:
+            constant = False
+            for a in range(first, ndim):
+                n = dims[a]
+                start, cc, inside = _axis_start(coords[a - first, p0 + j], n, npad, order, mode)
+                if not inside:
+                    constant = True
                     break
-        out[j] = t
+                w0, w1, w2, w3, w4, w5 = spline_weights(cc, order)
+                weights[q, a, 0] = w0
+                weights[q, a, 1] = w1
+                weights[q, a, 2] = w2
+                weights[q, a, 3] = w3
+                weights[q, a, 4] = w4
+                weights[q, a, 5] = w5
+                if 0 <= start and start + order < n:  # no tap to fold: most points
+                    for i in range(k):
+                        lines[q, a, i] = (start + i) * strides[a]
+                    continue
+                for i in range(k):
+                    line, off = _tap_line(start + i, n, spline_mode, grid_constant)
+                    lines[q, a, i] = last if grid_constant and off else line * strides[a]
+            if constant:
+                out[j] = cval
+                continue
+        if ndim > 3:
+            out[j] = _sum_footprint(c, last, lines[0], weights[0], taps, counter)
+            continue
+        if q == 0:
+            pending = j
+            continue
+        t_a = t_b = 0.0
+        for i0 in range(taps[0]):
+            line_a, line_b = lines[0, 0, i0], lines[1, 0, i0]
+            w0_a, w0_b = weights[0, 0, i0], weights[1, 0, i0]
+            for i1 in range(taps[1]):
+                line1_a, line1_b = line_a + lines[0, 1, i1], line_b + lines[1, 1, i1]
+                w1_a, w1_b = weights[0, 1, i1], weights[1, 1, i1]
+                for i2 in range(taps[2]):
+                    coeff_a = c[min(line1_a + lines[0, 2, i2], last)]
+                    coeff_b = c[min(line1_b + lines[1, 2, i2], last)]
+                    t_a += coeff_a * w0_a * w1_a * weights[0, 2, i2]
+                    t_b += coeff_b * w0_b * w1_b * weights[1, 2, i2]
+        out[pending] = t_a
+        if j < n_points:
+            out[j] = t_b
+        pending = -1
+
+
+@jit
+def _sum_footprint(c, last, lines, weights, taps, counter):
+    """One point's footprint sum on any number of axes: a counter over the taps, last axis
+    fastest (SciPy's ``fcoordinates`` table), products in axis order."""
+    ndim = taps.shape[0]
+    counter[:] = 0
+    t = 0.0
+    while True:
+        line = 0
+        for a in range(ndim):
+            line += lines[a, counter[a]]
+        coeff = c[min(line, last)]
+        for a in range(ndim):
+            coeff *= weights[a, counter[a]]
+        t += coeff
+        a = ndim - 1
+        while a >= 0:
+            counter[a] += 1
+            if counter[a] < taps[a]:
+                break
+            counter[a] = 0
+            a -= 1
+        if a < 0:
+            return t
