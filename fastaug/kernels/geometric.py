@@ -107,8 +107,10 @@ def geometric_gather(c, dims, coords, p0, order, mode, cval, npad, values):
             if pending < 0:
                 break
             # The last point has no partner: slot 1 repeats it, and its sum is dropped.
-            lines[1] = lines[0]
-            weights[1] = weights[0]
+            for a in range(ndim):
+                for i in range(6):
+                    lines[1, a, i] = lines[0, a, i]
+                    weights[1, a, i] = weights[0, a, i]
         else:
             constant = False
             for a in range(first, ndim):
@@ -163,7 +165,8 @@ def _sum_footprint(c, last, lines, weights, taps, counter):
     """One point's footprint sum on any number of axes: a counter over the taps, last axis
     fastest (SciPy's ``fcoordinates`` table), products in axis order."""
     ndim = taps.shape[0]
-    counter[:] = 0
+    for a in range(ndim):
+        counter[a] = 0
     t = 0.0
     while True:
         line = 0
