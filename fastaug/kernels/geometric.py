@@ -40,32 +40,46 @@ def geometric_coordinates(matrix, offset, separable, grid_mode, out_dims, p0, co
       per axis (output axes past ``rank`` are not read).
     """
     rank, out_rank = coords.shape[0], out_dims.shape[0]
+    last = out_rank - 1
     index = np.empty(out_rank, np.int64)
     rest = p0
-    for ax in range(out_rank - 1, -1, -1):
+    for ax in range(last, -1, -1):
         index[ax] = rest % out_dims[ax]
         rest //= out_dims[ax]
-    for j in range(coords.shape[1]):
+    j = 0
+    n = coords.shape[1]
+    while j < n:
+        # The rest of the current output row (the last axis): every term but the last
+        # axis's is the same along it, and SciPy adds that term last, so the sum of the
+        # others is computed once per row.
+        run = min(out_dims[last] - index[last], n - j)
         for h in range(rank):
             if separable:
-                tmp = index[h] + offset[h]
-                if grid_mode:
-                    tmp += 0.5
-                    tmp *= matrix[h, 0]
-                    tmp -= 0.5
-                else:
-                    tmp *= matrix[h, 0]
+                zoom = matrix[h, 0]
+                for x in range(run):
+                    tmp = (index[h] + (x if h == last else 0)) + offset[h]
+                    if grid_mode:
+                        tmp += 0.5
+                        tmp *= zoom
+                        tmp -= 0.5
+                    else:
+                        tmp *= zoom
+                    coords[h, j + x] = tmp
             else:
-                tmp = offset[h]
-                for ax in range(out_rank):
-                    tmp += index[ax] * matrix[h, ax]
-            coords[h, j] = tmp
-        # the next output point: the last axis moves fastest
-        for ax in range(out_rank - 1, -1, -1):
-            index[ax] += 1
-            if index[ax] < out_dims[ax]:
-                break
+                head = offset[h]
+                for ax in range(last):
+                    head += index[ax] * matrix[h, ax]
+                step = matrix[h, last]
+                for x in range(run):
+                    coords[h, j + x] = head + (index[last] + x) * step
+        j += run
+        # on to the next row
+        index[last] += run
+        ax = last
+        while ax > 0 and index[ax] >= out_dims[ax]:
             index[ax] = 0
+            ax -= 1
+            index[ax] += 1
 
 
 @jit
