@@ -253,41 +253,46 @@ def _finite_array(values, name, what):
     return arr
 
 
-def affine_matrices(matrices, offsets, n):
-    """SciPy's ``affine_transform`` matrix forms, one per image: ``(N, 2, 2)`` with
-    ``offsets`` ``(N, 2)``, ``(2,)`` or a scalar (default 0); or ``(N, 2, 3)`` / homogeneous
-    ``(N, 3, 3)`` carrying the offset in their last column. Returns float64 ``(N, 2, 2)`` and
-    ``(N, 2)``."""
-    arr = _finite_array(matrices, "matrices", "one matrix per image")
-    if arr.ndim != 3 or arr.shape[0] != n or arr.shape[1:] not in ((2, 2), (2, 3), (3, 3)):
+def affine_matrices(matrices, offsets, n, ndim=2):
+    """SciPy's ``affine_transform`` matrix forms, one per sample of ``ndim`` axes (2: images,
+    3: volumes): ``(N, ndim, ndim)`` with ``offsets`` ``(N, ndim)``, ``(ndim,)`` or a scalar
+    (default 0); or ``(N, ndim, ndim + 1)`` / homogeneous ``(N, ndim + 1, ndim + 1)``
+    carrying the offset in their last column. Returns float64 ``(N, ndim, ndim)`` and
+    ``(N, ndim)``."""
+    d = ndim
+    samples = "images" if d == 2 else "volumes"
+    arr = _finite_array(matrices, "matrices", f"one matrix per {samples[:-1]}")
+    forms = ((d, d), (d, d + 1), (d + 1, d + 1))
+    if arr.ndim != 3 or arr.shape[0] != n or arr.shape[1:] not in forms:
         raise ValueError(
-            f"matrices must have shape (N, 2, 2), (N, 2, 3) or (N, 3, 3) with N = {n} "
-            f"images; got shape {arr.shape}"
+            f"matrices must have shape (N, {d}, {d}), (N, {d}, {d + 1}) or (N, {d + 1}, "
+            f"{d + 1}) with N = {n} {samples}; got shape {arr.shape}"
         )
-    if arr.shape[2] == 3:
+    if arr.shape[2] == d + 1:
         if offsets is not None:
             raise ValueError(
                 f"offsets given twice: matrices of shape {arr.shape} carry the offset in "
                 "their last column; pass offsets=None"
             )
-        if arr.shape[1] == 3:
-            wrong = np.flatnonzero(np.any(arr[:, 2] != (0.0, 0.0, 1.0), axis=1))
+        if arr.shape[1] == d + 1:
+            bottom = (0.0,) * d + (1.0,)
+            wrong = np.flatnonzero(np.any(arr[:, d] != bottom, axis=1))
             if wrong.size:
                 raise ValueError(
                     "matrices: expected homogeneous transformation matrices, but the bottom "
-                    f"row of matrix {int(wrong[0])} is {arr[wrong[0], 2].tolist()}, not "
-                    "[0, 0, 1]"
+                    f"row of matrix {int(wrong[0])} is {arr[wrong[0], d].tolist()}, not "
+                    f"{list(bottom)}"
                 )
-        return np.ascontiguousarray(arr[:, :2, :2]), np.ascontiguousarray(arr[:, :2, 2])
+        return np.ascontiguousarray(arr[:, :d, :d]), np.ascontiguousarray(arr[:, :d, d])
     if offsets is None:
-        return arr, np.zeros((n, 2))
-    shift = _finite_array(offsets, "offsets", "one (row, column) shift per image")
-    if shift.shape not in ((), (2,), (n, 2)):
+        return arr, np.zeros((n, d))
+    shift = _finite_array(offsets, "offsets", "one shift per axis and sample")
+    if shift.shape not in ((), (d,), (n, d)):
         raise ValueError(
-            f"offsets must have shape (N, 2) with N = {n} images, (2,) or be a scalar; got "
-            f"shape {shift.shape}"
+            f"offsets must have shape (N, {d}) with N = {n} {samples}, ({d},) or be a scalar; "
+            f"got shape {shift.shape}"
         )
-    return arr, np.ascontiguousarray(np.broadcast_to(shift, (n, 2)))
+    return arr, np.ascontiguousarray(np.broadcast_to(shift, (n, d)))
 
 
 def ranks(input_ndim, output_ndim):

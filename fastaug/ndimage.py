@@ -7,7 +7,6 @@ import numpy as np
 from . import _validation as v
 from . import sampling
 from .plan import KEEP_BUFFERS_PIXELS, apply_plans, cached_plan, single_image_call
-from .splines import prefiltered
 
 #: Small single-image calls seen before, by their arguments: a drop-in used one image at a
 #: time in a loop repeats the same arguments, and then pays for no validation or set-up
@@ -316,17 +315,10 @@ def _parts(arr, out, cval, is_complex):
 
 
 def _coefficients(part, order, mode, cval, prefilter):
-    """``(interp, coefficients)``: what the kernels sample, float64 C-contiguous: the
-    B-spline coefficients of ``part`` as SciPy prefilters it (pre-padded in 'nearest' and
-    'grid-constant' modes) for orders > 1 with ``prefilter``, else ``part`` itself as
-    doubles (not to be written into: it may be ``part``)."""
-    code = v.mode_code(mode)
+    """:func:`sampling.coefficients` after SciPy's checks of ``mode`` and the dtype."""
+    v.mode_code(mode)
     v.check_dtype(part.dtype, "input")
-    if prefilter:
-        coefficients, npad = prefiltered(part, order, mode, cval)
-    else:
-        coefficients, npad = np.ascontiguousarray(part, dtype=np.float64), 0
-    return sampling.Interp(order, code, cval, npad), coefficients
+    return sampling.coefficients(part, order, mode, cval, prefilter)
 
 
 map_coordinates.__doc__ = map_coordinates.__doc__.replace(

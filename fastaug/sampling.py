@@ -17,7 +17,8 @@ from ._parallel import run_tiles
 from .kernels import geometric as kernels
 from .kernels import rotate as rotate_kernels
 from .kernels.boundary import GRID_CONSTANT
-from .resampling import cast_rule
+from .resampling import MODES, cast_rule
+from .splines import prefiltered
 
 #: Output points per chunk: a chunk's coordinates and values stay in L1/L2, and a large
 #: call still makes many chunks for the threads to share.
@@ -33,6 +34,19 @@ class Interp(typing.NamedTuple):
     mode: int
     cval: float
     npad: int = 0
+
+
+def coefficients(part, order, mode, cval, prefilter):
+    """``(interp, coefficients)``: what the kernels sample for the real array ``part`` and
+    SciPy's ``order``, ``mode`` (a name) and ``cval`` (validated): float64 C-contiguous, the
+    B-spline coefficients as SciPy prefilters them (pre-padded in 'nearest' and
+    'grid-constant' modes) for orders > 1 with ``prefilter``, else ``part`` itself as
+    doubles (not to be written into: it may be ``part``)."""
+    if prefilter:
+        coefficients, npad = prefiltered(part, order, mode, cval)
+    else:
+        coefficients, npad = np.ascontiguousarray(part, dtype=np.float64), 0
+    return Interp(order, MODES[mode], cval, npad), coefficients
 
 
 def _kernel_dims(shape):
