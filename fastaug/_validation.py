@@ -109,6 +109,22 @@ def plane_axes(axes, ndim):
     return tuple(sorted(axes))
 
 
+def empty_plane(in_plane, out_plane, mode, order, prefilter):
+    """Refuse what SciPy cannot do with an empty input plane (no values to extend): pre-pad
+    it for 'nearest' with a prefilter (SciPy raises), or sample it into a non-empty output in
+    a mode other than 'constant' / 'grid-constant' (SciPy returns uninitialised memory)."""
+    if min(in_plane) > 0:
+        return
+    if (mode == "nearest" and prefilter and order > 1) or (
+        min(out_plane) > 0 and mode not in ("constant", "grid-constant")
+    ):
+        raise ValueError(
+            f"mode {mode!r} cannot extend an empty input plane of shape {tuple(in_plane)}"
+            f"{'' if prefilter else ' (prefilter=False)'}; 'constant' and 'grid-constant' fill "
+            "the output with cval"
+        )
+
+
 def input_array(input, name="input", min_ndim=2):
     """An ndarray of a supported element type (complex allowed), at least ``min_ndim``-D."""
     arr = np.asarray(input)

@@ -118,6 +118,8 @@ def _affine_volumes(arr, matrices, offsets, output_shape, order, mode, cval, pre
     if len(output_shape) != 3 or min(output_shape) < 0:
         raise ValueError(f"output_shape must be three sizes (D, H, W); got {output_shape!r}")
     out = v.output_array(out, arr, arr.shape[:1] + output_shape)
+    if arr.shape[0]:
+        v.empty_plane(arr.shape[1:], output_shape, mode, order, prefilter)
     for i in range(arr.shape[0]):
         interp, coefficients = sampling.coefficients(arr[i], order, mode, cval, prefilter)
         sampling.sample(coefficients, interp, out[i], matrix=matrices[i], offset=offsets[i])

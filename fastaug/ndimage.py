@@ -214,7 +214,7 @@ def map_coordinates(
     out = v.output_array(output, arr, out_shape, complex_output=is_complex)
     points = np.ascontiguousarray(coordinates, dtype=np.float64).reshape(arr.ndim, -1)
     for part, part_out, part_cval in _parts(arr, out, cval, is_complex):
-        interp, coefficients = _coefficients(part, order, mode, part_cval, prefilter)
+        interp, coefficients = _coefficients(part, part_out, order, mode, part_cval, prefilter)
         sampling.sample(coefficients, interp, part_out, coordinates=points)
     return out
 
@@ -299,7 +299,7 @@ def affine_transform(
         offset = offset / matrix
         matrix = matrix.reshape(-1, 1)
     for part, part_out, part_cval in _parts(arr, out, cval, is_complex):
-        interp, coefficients = _coefficients(part, order, mode, part_cval, prefilter)
+        interp, coefficients = _coefficients(part, part_out, order, mode, part_cval, prefilter)
         sampling.sample(
             coefficients, interp, part_out, matrix=matrix, offset=offset, separable=separable
         )
@@ -314,10 +314,12 @@ def _parts(arr, out, cval, is_complex):
     return ((arr.real, out.real, float(np.real(cval))), (arr.imag, out.imag, float(np.imag(cval))))
 
 
-def _coefficients(part, order, mode, cval, prefilter):
-    """:func:`sampling.coefficients` after SciPy's checks of ``mode`` and the dtype."""
+def _coefficients(part, out, order, mode, cval, prefilter):
+    """:func:`sampling.coefficients` after SciPy's checks of ``mode`` and the dtype, and the
+    refusal of an empty input that SciPy cannot extend into ``out``."""
     v.mode_code(mode)
     v.check_dtype(part.dtype, "input")
+    v.empty_plane(part.shape, out.shape, mode, order, prefilter)
     return sampling.coefficients(part, order, mode, cval, prefilter)
 
 

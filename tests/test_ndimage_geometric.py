@@ -255,6 +255,24 @@ def test_empty_output():
     assert_same("affine_transform", data, np.eye(2), output_shape=(0, 3), order=1)
 
 
+@pytest.mark.parametrize("mode", ["constant", "grid-constant"])
+@pytest.mark.parametrize("order", [0, 1, 3])
+def test_empty_input_fills_with_cval_where_scipy_does(mode, order):
+    data = np.zeros((0, 4))
+    coords = np.array([[0.3, 1.7, -2.0], [1.2, 2.5, 9.0]])
+    assert_same("map_coordinates", data, coords, order=order, mode=mode, cval=1.3)
+    assert_same("affine_transform", data, np.eye(2), 0.0, (2, 3), order=order, mode=mode, cval=2)
+
+
+@pytest.mark.parametrize("mode", ["nearest", "mirror", "reflect", "wrap", "grid-wrap"])
+def test_empty_input_cannot_be_extended(mode):
+    """SciPy reads memory it does not own here (or np.pad raises for 'nearest'): refused."""
+    with pytest.raises(ValueError, match="cannot extend an empty input"):
+        fastaug.map_coordinates(np.zeros((3, 0)), np.zeros((2, 4)), order=1, mode=mode)
+    with pytest.raises(ValueError, match="cannot extend an empty input"):
+        fastaug.affine_transform(np.zeros((0,)), [[1.0]], output_shape=(3,), mode=mode)
+
+
 BAD_CALLS = [
     ("map_coordinates", (np.ones((3, 3)), np.zeros((2, 4))), dict(order=6)),
     ("map_coordinates", (np.ones((3, 3)), np.zeros((2, 4))), dict(order=-1)),
