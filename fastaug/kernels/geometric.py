@@ -140,12 +140,15 @@ def geometric_gather(c, dims, coords, p0, order, mode, cval, npad, values):
                 weights[q, a, 3] = w3
                 weights[q, a, 4] = w4
                 weights[q, a, 5] = w5
-                if 0 <= start and start + order < n:  # no tap to fold: most points
+                if 0 <= start <= n - k:  # no tap to fold: most points
                     for i in range(k):
                         lines[q, a, i] = (start + i) * strides[a]
                     continue
                 for i in range(k):
                     line, off = _tap_line(start + i, n, spline_mode, grid_constant)
+                    # Coordinates beyond int64 (|x| > 9.2e18) leave C's integer conversions
+                    # undefined (SciPy then reads outside its array): kept inside here.
+                    line = min(max(line, 0), n - 1)
                     lines[q, a, i] = last if grid_constant and off else line * strides[a]
             if constant:
                 out[j] = cval
