@@ -135,10 +135,7 @@ def geometric_gather(c, dims, coords, p0, order, mode, cval, npad, values):
                 if not inside:
                     constant = True
                     break
-                if order == 3:  # the default: its weights without the other orders' tests
-                    w0, w1, w2, w3, w4, w5 = spline_weights(cc, 3)
-                else:
-                    w0, w1, w2, w3, w4, w5 = spline_weights(cc, order)
+                w0, w1, w2, w3, w4, w5 = spline_weights(cc, order)
                 weights[q, a, 0] = w0
                 weights[q, a, 1] = w1
                 weights[q, a, 2] = w2
