@@ -7,10 +7,10 @@ fastaug's second thread first). Run: ``python -m bench.ndimage_cpu_ratios``.
 import json
 import time
 
-import numpy as np
 from scipy import ndimage
 
 import fastaug
+from bench.test_ndimage_geometric import make_cases
 
 
 def _best_cpu(call, n):
@@ -27,34 +27,21 @@ def _repeated(f, args, kwargs, repeat):
     return lambda: [f(*args, **kwargs) for _ in range(repeat)]
 
 
+#: Calls timed together per round: a 28 x 28 call alone is below the clock's resolution.
+REPEAT = {"affine-2d-28-order3": 200}
+
+
 def main():
-    rng = np.random.default_rng(21)
-    image = rng.random((28, 28))
-    c, s = np.cos(0.4), np.sin(0.4)
-    shear = np.array([[c, s + 0.1], [-s, c]])
-    volume = rng.random((96, 96, 96)).astype(np.float32)
-    c, s = np.cos(np.deg2rad(20.0)), np.sin(np.deg2rad(20.0))
-    matrix = np.array([[1.0, 0.0, 0.0], [0.0, c, s], [0.0, -s, c]])
-    offset = 47.5 - matrix @ np.full(3, 47.5)
-    grid = np.stack(np.meshgrid(*[np.linspace(10, 85, 64)] * 3, indexing="ij"))
-    warped = grid + rng.normal(0.0, 2.0, grid.shape)
-    cases = {
-        "affine-2d-28-order3 (x200 calls)": (
-            "affine_transform", (image, shear), dict(offset=(2.0, -3.0)), 200, 20
-        ),
-        "affine-3d-96-order3-nearest": (
-            "affine_transform", (volume, matrix), dict(offset=offset, mode="nearest"), 1, 5
-        ),
-        "map-coordinates-3d-64-from-96-order3": ("map_coordinates", (volume, warped), {}, 1, 5),
-    }  # fmt: skip
+    cases = make_cases()
     fastaug.set_num_threads(1)
     results = {}
-    for name, (func, args, kwargs, repeat, n) in cases.items():
+    for name, (func, args, kwargs) in cases.items():
+        repeat = REPEAT.get(name, 1)
         times = {}
         for peer, module in (("scipy", ndimage), ("fastaug", fastaug)):
             call = _repeated(getattr(module, func), args, kwargs, repeat)
-            times[peer] = _best_cpu(call, n)
-        results[name] = {
+            times[peer] = _best_cpu(call, 20 if repeat > 1 else 5)
+        results[f"{name} (x{repeat} calls)" if repeat > 1 else name] = {
             "scipy_ms": round(times["scipy"] * 1e3, 2),
             "fastaug_1_thread_ms": round(times["fastaug"] * 1e3, 2),
             "ratio": round(times["scipy"] / times["fastaug"], 2),

@@ -23,6 +23,10 @@ def _rotation_about_axis_0(degrees, shape):
 
 @pytest.fixture(scope="module")
 def cases():
+    return make_cases()
+
+
+def make_cases():
     """name -> (function name, args, kwargs): the three calls of issue 21's table."""
     rng = np.random.default_rng(21)
     image = rng.random((28, 28))
