@@ -83,6 +83,8 @@ def with_sign(value):
 
 def real_scalar(value, name):
     """A real number (``cval``)."""
+    if type(value) is float or type(value) is int:  # the common case, without NumPy
+        return float(value)
     if isinstance(value, (str, bytes)) or np.ndim(value) != 0:
         raise TypeError(f"{name} must be a real number; got {value!r}")
     return float(value)
@@ -176,7 +178,8 @@ def output_array(output, input, shape, complex_output=False):
     """SciPy's ``_get_output``: None -> the input dtype; a dtype (class, ``np.dtype`` or
     string) -> a new array; anything else -> an array of exactly ``shape``, checked."""
     if output is None:
-        dtype = np.dtype(input.dtype.name)  # by name, as SciPy: native byte order
+        # SciPy names the dtype (its native byte order): the native twin, without a look-up
+        dtype = input.dtype if input.dtype.isnative else input.dtype.newbyteorder("=")
         if complex_output:
             dtype = np.promote_types(dtype, np.complex64)
         return np.zeros(shape, dtype=dtype)

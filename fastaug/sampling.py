@@ -128,6 +128,10 @@ def sample(
             kernels.geometric_gather(flat, dims, points, first, order, mode, cval, npad, part)
             rotate_kernels.planes_store(part, dest[:, :, p0 : p0 + n], 0, 1, *cast)
 
-    run_tiles(-(-n_points // chunk), worker)
+    n_chunks = -(-n_points // chunk)
+    if n_chunks == 1:  # a small call: no hand-out to threads
+        worker(iter((0, None)).__next__)
+    else:
+        run_tiles(n_chunks, worker)
     finish()
     return out
