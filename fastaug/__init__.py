@@ -4,7 +4,15 @@ from ._compiling import compile_notice
 from ._parallel import get_num_threads, set_num_threads
 from ._validation import ArgumentError
 from .functional import affine_each, augment, augment_data, rotate_each
-from .ndimage import affine_transform, map_coordinates, rotate
+from .ndimage import (
+    affine_transform,
+    map_coordinates,
+    rotate,
+    shift,
+    spline_filter,
+    spline_filter1d,
+    zoom,
+)
 from .plan import RotationPlan
 
 __version__ = "0.1.0"
@@ -39,6 +47,10 @@ __all__ = [
     "rotate",
     "rotate_each",
     "set_num_threads",
+    "shift",
+    "spline_filter",
+    "spline_filter1d",
     "transforms",
+    "zoom",
     "__version__",
 ]

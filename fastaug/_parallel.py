@@ -97,3 +97,26 @@ def run_tiles(n_tiles, worker):
             future.exception()  # wait: the helpers write into the caller's arrays
     if failed:
         raise failed[0]
+
+
+#: Work (array elements, or output values times taps) below which :func:`run_pieces` stays on
+#: the calling thread: handing tiles to a second thread costs more than it saves.
+PARALLEL_MIN_WORK = 1 << 15
+
+
+def run_pieces(count, work, run, granule=1):
+    """``run(lo, hi)`` over ``range(count)`` in pieces of ``granule`` items: in one call
+    on this thread when ``work`` is small, else as tiles, several per thread (a thread
+    slowed by other work takes fewer), through :func:`run_tiles`."""
+    threads = get_num_threads()
+    if work < PARALLEL_MIN_WORK or threads == 1 or count <= granule:
+        run(0, count)
+        return
+    per_tile = max(granule, -(-count // (4 * threads * granule)) * granule)
+    n_tiles = -(-count // per_tile)
+
+    def worker(claim):
+        while (t := claim()) is not None:
+            run(t * per_tile, min((t + 1) * per_tile, count))
+
+    run_tiles(n_tiles, worker)

@@ -6,6 +6,7 @@ argument, what is allowed and what was received.
 
 import math
 import numbers
+import operator
 import warnings
 
 import numpy as np
@@ -40,6 +41,69 @@ def spline_order(order):
             f"order must be an integer from 0 to 5; got {order!r} (spline order not supported)"
         )
     return int(order)
+
+
+def filter_order(order, lowest):
+    """SciPy's order check for the spline filters: ``lowest`` to 5, else the RuntimeError
+    (an ArgumentError); an order that does not compare with integers raises the
+    comparison's TypeError, as in SciPy. Returned as given: 0, 1, 0.0, True copy there."""
+    if order < lowest or order > 5:
+        raise ArgumentError(
+            f"order must be an integer from {lowest} to 5; got {order!r} "
+            "(spline order not supported)"
+        )
+    return order
+
+
+def integer_order(order):
+    """An order the filter kernels take: SciPy's C call refuses 2.5 and 3.0 (TypeError)."""
+    try:
+        return operator.index(order)
+    except TypeError:
+        raise TypeError(f"order must be an integer; got {type(order).__name__} {order!r}") from None
+
+
+def array_axis(axis, ndim):
+    """An axis index wrapped into ``0..ndim - 1`` (NumPy's ``normalize_axis_index``, which
+    SciPy uses: AxisError out of range, TypeError for a non-integer)."""
+    axis = operator.index(axis)
+    if not -ndim <= axis < ndim:
+        raise np.exceptions.AxisError(axis, ndim)
+    return axis % ndim
+
+
+def array_of_rank(input, name="input"):
+    """An ndarray of at least one dimension (SciPy's zoom and shift: RuntimeError)."""
+    arr = np.asarray(input)
+    if arr.ndim < 1:
+        raise ArgumentError(
+            f"{name} must have at least one dimension; got a 0-D array "
+            "(input and output rank must be > 0)"
+        )
+    return arr
+
+
+def per_axis(value, ndim, name="argument"):
+    """SciPy's ``_normalize_sequence``: a sequence of ``ndim`` values as a list, anything
+    else (a string included) repeated ``ndim`` times; a sequence of another length is a
+    RuntimeError."""
+    if not isinstance(value, str) and np.iterable(value):
+        values = list(value)
+        if len(values) != ndim:
+            raise ArgumentError(
+                f"{name} must be one value or {ndim} (one per axis); got {len(values)} "
+                "(sequence argument must have length equal to input rank)"
+            )
+        return values
+    return [value] * ndim
+
+
+def integer_flag(value, name):
+    """A flag SciPy's C layer reads as an int: bools and integers only (TypeError)."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a bool; got {value!r}") from None
 
 
 def finite_angle(angle, name="angle"):
@@ -174,28 +238,32 @@ def kernel_ready(arr):
     return arr
 
 
-def output_array(output, input, shape, complex_output=False):
-    """SciPy's ``_get_output``: None -> the input dtype; a dtype (class, ``np.dtype`` or
-    string) -> a new array; anything else -> an array of exactly ``shape``, checked."""
+def output_array(output, input, shape, complex_output=False, kernel_dtype=True):
+    """SciPy's ``_get_output``: None -> input dtype; a dtype -> new array; an array -> checked.
+
+    ``kernel_dtype``: the element type must be one the kernels store (SciPy's C code checks
+    that when it writes; a copy, as ``spline_filter1d`` makes for orders 0 and 1, does not).
+    """
     if output is None:
         # SciPy names the dtype (its native byte order): the native twin, without a look-up
         dtype = input.dtype if input.dtype.isnative else input.dtype.newbyteorder("=")
         if complex_output:
             dtype = np.promote_types(dtype, np.complex64)
         return np.zeros(shape, dtype=dtype)
-    if isinstance(output, (type, np.dtype)):
-        dtype = np.dtype(output)
-        if complex_output and dtype.kind != "c":
-            warnings.warn("promoting specified output dtype to complex", stacklevel=4)
-            dtype = np.promote_types(dtype, np.complex64)
-    elif isinstance(output, str):
+    if isinstance(output, str):
+        # SciPy refuses a dtype *name* it would have to promote, and non-numeric names.
         dtype = np.dtype(output)
         if complex_output and dtype.kind != "c":
             raise ArgumentError(f"output must have complex dtype for complex input; got {output!r}")
         if not issubclass(dtype.type, np.number):
             raise ArgumentError(f"output must have numeric dtype; got {output!r}")
+    elif isinstance(output, (type, np.dtype)):
+        dtype = np.dtype(output)
+        if complex_output and dtype.kind != "c":
+            warnings.warn("promoting specified output dtype to complex", stacklevel=4)
+            dtype = np.promote_types(dtype, np.complex64)
     else:
-        output = np.asarray(output)
+        output = np.asarray(output)  # SciPy's reading of anything else (then the checks)
         if output.shape != tuple(shape):
             raise ArgumentError(
                 f"output shape not correct: expected {tuple(shape)}, got {output.shape}"
@@ -205,11 +273,13 @@ def output_array(output, input, shape, complex_output=False):
                 "output must have complex dtype for complex input; got "
                 f"dtype({output.dtype.name!r})"
             )
-        check_dtype(output.dtype, "output", allow_complex=True)
+        if kernel_dtype:
+            check_dtype(output.dtype, "output", allow_complex=True)
         if not output.flags.writeable:
             raise ValueError("output array is read-only")
         return output
-    check_dtype(dtype, "output", allow_complex=True)
+    if kernel_dtype:
+        check_dtype(dtype, "output", allow_complex=True)
     return np.zeros(shape, dtype=dtype)
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from . import _validation as v
-from . import sampling
+from . import sampling, splines
 from ._degrees import cos_sin_degrees
 from .plan import apply_plans, cached_plan, resample_each
 from .resampling import Resampling
@@ -110,7 +110,7 @@ def _affine_volumes(arr, matrices, offsets, output_shape, order, mode, cval, pre
     """Volume ``i`` through ``matrices[i]``, ``offsets[i]`` (checked) into ``output_shape``:
     one prefilter and one threaded resampling per volume (a volume is work enough)."""
     order = v.spline_order(order)
-    v.mode_code(mode)
+    code = v.mode_code(mode)
     cval = v.real_scalar(cval, "cval")
     if output_shape is None:
         output_shape = arr.shape[1:]
@@ -121,7 +121,9 @@ def _affine_volumes(arr, matrices, offsets, output_shape, order, mode, cval, pre
     if arr.shape[0]:
         v.empty_plane(arr.shape[1:], output_shape, mode, order, prefilter)
     for i in range(arr.shape[0]):
-        interp, coefficients = sampling.coefficients(arr[i], order, mode, cval, prefilter)
+        # prefiltered() leaves orders 0 and 1 unfiltered, as SciPy does
+        coefficients, npad = splines.prefiltered(arr[i], order if prefilter else 0, mode, cval)
+        interp = sampling.Interp(order, code, cval, npad)
         sampling.sample(coefficients, interp, out[i], matrix=matrices[i], offset=offsets[i])
     return out
 

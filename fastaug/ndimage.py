@@ -1,11 +1,12 @@
 """SciPy-signature functions: validate, choose a plan, run the kernel."""
 
 import threading
+import warnings
 
 import numpy as np
 
 from . import _validation as v
-from . import sampling
+from . import sampling, splines, zoomshift
 from .plan import KEEP_BUFFERS_PIXELS, apply_plans, cached_plan, single_image_call
 
 #: Small single-image calls seen before, by their arguments: a drop-in used one image at a
@@ -213,9 +214,12 @@ def map_coordinates(
     is_complex = np.iscomplexobj(arr)
     out = v.output_array(output, arr, out_shape, complex_output=is_complex)
     points = np.ascontiguousarray(coordinates, dtype=np.float64).reshape(arr.ndim, -1)
-    for part, part_out, part_cval in _parts(arr, out, cval, is_complex):
-        interp, coefficients = _coefficients(part, part_out, order, mode, part_cval, prefilter)
-        sampling.sample(coefficients, interp, part_out, coordinates=points)
+
+    def run(part, out_part, cval_part):
+        interp, coefficients = _sampled(part, out_part, order, mode, cval_part, prefilter)
+        sampling.sample(coefficients, interp, out_part, coordinates=points)
+
+    _real_parts(arr, out, cval, run)
     return out
 
 
@@ -288,39 +292,40 @@ def affine_transform(
     is_complex = np.iscomplexobj(arr)
     out = v.output_array(output, arr, tuple(output_shape), complex_output=is_complex)
     matrix, offset = v.affine_arguments(matrix, offset, arr.ndim, out.ndim)
-    separable = matrix.ndim == 1
-    if separable:
-        # SciPy's separable path (zoom_shift): a shift of offset / matrix, then the zoom.
-        if out.ndim < arr.ndim:
-            raise v.ArgumentError(
-                f"a diagonal matrix needs an output of at least the input's {arr.ndim} axes; "
-                f"got output shape {out.shape}"
-            )
-        offset = offset / matrix
-        matrix = matrix.reshape(-1, 1)
-    for part, part_out, part_cval in _parts(arr, out, cval, is_complex):
-        interp, coefficients = _coefficients(part, part_out, order, mode, part_cval, prefilter)
-        sampling.sample(
-            coefficients, interp, part_out, matrix=matrix, offset=offset, separable=separable
+    if matrix.ndim == 1 and out.ndim < arr.ndim:
+        raise v.ArgumentError(  # SciPy reads past its output's shape here (it crashed)
+            f"a diagonal matrix needs an output of at least the input's {arr.ndim} axes; "
+            f"got output shape {out.shape}"
         )
+
+    def run(part, out_part, cval_part):
+        interp, coefficients = _sampled(part, out_part, order, mode, cval_part, prefilter)
+        if matrix.ndim == 2:
+            sampling.sample(coefficients, interp, out_part, matrix=matrix, offset=offset)
+            return
+        # SciPy's separable branch (zoom_shift): a shift of offset / matrix, then the zoom;
+        # output axes past the input's do not move the sample, so they repeat its values.
+        first = out_part[(Ellipsis,) + (0,) * (out.ndim - arr.ndim)]
+        order_, code, cval_, npad = interp
+        zoomshift.zoom_shift(
+            coefficients, matrix, offset / matrix, first, order_, code, cval_, npad, False
+        )
+        out_part[...] = first[(Ellipsis,) + (None,) * (out.ndim - arr.ndim)]
+
+    _real_parts(arr, out, cval, run)
     return out
 
 
-def _parts(arr, out, cval, is_complex):
-    """``(input part, output part, cval part)``: the array itself, or its real and imaginary
-    parts, each resampled on its own with its part of ``cval`` (as SciPy does)."""
-    if not is_complex:
-        return ((arr, out, v.real_scalar(cval, "cval")),)
-    return ((arr.real, out.real, float(np.real(cval))), (arr.imag, out.imag, float(np.imag(cval))))
-
-
-def _coefficients(part, out, order, mode, cval, prefilter):
-    """:func:`sampling.coefficients` after SciPy's checks of ``mode`` and the dtype, and the
-    refusal of an empty input that SciPy cannot extend into ``out``."""
-    v.mode_code(mode)
+def _sampled(part, out, order, mode, cval, prefilter):
+    """``(interp, coefficients)`` for the samplers, after SciPy's checks of ``mode``,
+    ``cval`` and the dtypes, and the refusal of an empty input SciPy cannot extend into
+    ``out``: :func:`_coefficients` (float64 where prefiltered, else ``part`` itself)."""
+    code = v.mode_code(mode)
     v.check_dtype(part.dtype, "input")
+    cval = v.real_scalar(cval, "cval")
     v.empty_plane(part.shape, out.shape, mode, order, prefilter)
-    return sampling.coefficients(part, order, mode, cval, prefilter)
+    coefficients, npad = _coefficients(part, order, mode, cval, prefilter)
+    return sampling.Interp(order, code, cval, npad), coefficients
 
 
 map_coordinates.__doc__ = map_coordinates.__doc__.replace(
@@ -329,3 +334,269 @@ map_coordinates.__doc__ = map_coordinates.__doc__.replace(
 affine_transform.__doc__ = affine_transform.__doc__.replace(
     "{shared}", _SHARED_DOC.strip("\n").lstrip()
 )
+
+
+def spline_filter1d(input, order=3, axis=-1, output=np.float64, mode="mirror"):
+    """B-spline prefilter along one axis; a drop-in for :func:`scipy.ndimage.spline_filter1d`,
+    same results.
+
+    Parameters
+    ----------
+    input : array_like
+        Real or complex array (complex: real and imaginary parts filtered apart).
+    order : int, optional
+        Spline order, 0 to 5 (default 3); orders 0 and 1 copy the input.
+    axis : int, optional
+        The axis filtered (default -1).
+    {filter_shared}
+
+    Raises
+    ------
+    RuntimeError
+        Bad ``order`` or ``mode``, output shape or dtype (also a ValueError, see
+        ``fastaug.ArgumentError``).
+    numpy.exceptions.AxisError
+        ``axis`` out of range.
+    TypeError
+        A non-integer ``order`` or ``axis``.
+
+    Notes
+    -----
+    The causal 'reflect' (and 'nearest', 'grid-mirror') initialisation is SciPy 1.18's fixed
+    one: SciPy 1.17 differs on axes of about 20 samples or fewer (scipy/scipy#24615).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastaug import spline_filter1d
+    >>> spline_filter1d(np.array([0.0, 0.0, 1.0, 0.0, 0.0])).round(6).tolist()
+    [0.25, -0.5, 1.75, -0.5, 0.25]
+    """
+    return _spline_filter(input, order, 0, axis, output, mode)
+
+
+def spline_filter(input, order=3, output=np.float64, mode="mirror"):
+    """Multidimensional B-spline prefilter; a drop-in for :func:`scipy.ndimage.spline_filter`,
+    same results: :func:`spline_filter1d` along every axis in turn, each pass stored in the
+    output dtype (so integer and float32 outputs lose precision between passes, as in
+    SciPy).
+
+    Parameters
+    ----------
+    input : array_like
+        Real or complex array of any dimension.
+    order : int, optional
+        Spline order, 2 to 5 (default 3).
+    {filter_shared}
+
+    Raises
+    ------
+    RuntimeError
+        ``order`` outside 2-5, a bad ``mode``, output shape or dtype (also a ValueError).
+    TypeError
+        A non-integer ``order``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastaug import spline_filter
+    >>> spline_filter(np.eye(3), order=2).round(6).tolist()[0]
+    [2.263889, -1.125, 0.486111]
+    """
+    return _spline_filter(input, order, 2, None, output, mode)
+
+
+def _spline_filter(input, order, lowest, axis, output, mode):
+    """Both filters, with SciPy's checks in SciPy's order: ``axis`` None filters every
+    axis (``spline_filter``: a 0-D input is copied), else that one (``spline_filter1d``:
+    orders 0 and 1 copy, with no check of the mode, axis or dtypes)."""
+    v.filter_order(order, lowest)
+    arr = np.asarray(input)
+    is_complex = arr.dtype.kind == "c"
+    out = v.output_array(output, arr, arr.shape, complex_output=is_complex, kernel_dtype=False)
+
+    def run(part, out_part, _cval):
+        if order in (0, 1) or (axis is None and part.ndim == 0):
+            out_part[...] = part
+            return
+        code = v.mode_code(mode)
+        axes = range(part.ndim) if axis is None else [v.array_axis(axis, part.ndim)]
+        order_ = v.integer_order(order)
+        v.check_dtype(part.dtype, "input")
+        v.check_dtype(out_part.dtype, "output")
+        splines.filter_into(part, out_part, order_, code, axes)
+
+    _real_parts(arr, out, 0.0, run)
+    return out
+
+
+def shift(input, shift, output=None, order=3, mode="constant", cval=0.0, prefilter=True):
+    """Shift an array; a drop-in for :func:`scipy.ndimage.shift`, same results.
+
+    Parameters
+    ----------
+    input : array_like
+        Real or complex array, 1-D or more.
+    shift : float or sequence
+        The shift along each axis (one value for all axes).
+    output : array or dtype, optional
+        Array to write into, or the output dtype (default: the input dtype).
+    {shared}
+    Returns
+    -------
+    ndarray
+        The shifted array (``output`` itself if an array was given).
+
+    Raises
+    ------
+    RuntimeError
+        Bad ``order`` or ``mode``, a 0-D input, a ``shift`` sequence of the wrong length,
+        unsupported dtypes or output shape (also a ValueError, see ``fastaug.ArgumentError``).
+    TypeError
+        A non-integer ``order``, a non-numeric ``shift`` or a non-real ``cval`` (real input).
+
+    Notes
+    -----
+    Convention: output[i] = input[i - shift] (interpolated), per axis.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastaug import shift
+    >>> shift(np.arange(5.0), 2, order=1).tolist()
+    [0.0, 0.0, 0.0, 1.0, 2.0]
+    """
+    v.filter_order(order, 0)
+    arr = v.array_of_rank(input)
+    is_complex = arr.dtype.kind == "c"
+    out = v.output_array(output, arr, arr.shape, complex_output=is_complex)
+
+    def run(part, out_part, cval_part):
+        code = v.mode_code(mode)
+        v.check_dtype(part.dtype, "input")
+        v.check_dtype(out_part.dtype, "output")
+        shifts = np.asarray([-s for s in v.per_axis(shift, part.ndim, "shift")], dtype=np.float64)
+        order_ = v.integer_order(order)
+        cval_ = v.real_scalar(cval_part, "cval")
+        coeffs, npad = _coefficients(part, order_, mode, cval_, prefilter)
+        zoomshift.zoom_shift(coeffs, None, shifts, out_part, order_, code, cval_, npad, False)
+
+    _real_parts(arr, out, cval, run)
+    return out
+
+
+def zoom(input, zoom, output=None, order=3, mode="constant", cval=0.0, prefilter=True, *,
+         grid_mode=False):  # fmt: skip
+    """Zoom an array; a drop-in for :func:`scipy.ndimage.zoom`, same results.
+
+    Parameters
+    ----------
+    input : array_like
+        Real or complex array, 1-D or more.
+    zoom : float or sequence
+        The zoom factor along each axis (one value for all axes). The output length is
+        ``round(length * zoom)``.
+    output : array or dtype, optional
+        Array to write into, or the output dtype (default: the input dtype).
+    {shared}
+    grid_mode : bool, optional
+        False (default): the centres of the first and last samples stay where they are
+        (factor ``(in - 1) / (out - 1)``); True: the outer edges of the pixel grid do
+        (factor ``in / out``), best with the 'grid-*' modes (SciPy warns for 'constant' and
+        'wrap').
+
+    Returns
+    -------
+    ndarray
+        The zoomed array (``output`` itself if an array was given).
+
+    Raises
+    ------
+    RuntimeError
+        Bad ``order`` or ``mode``, a 0-D input, a ``zoom`` sequence of the wrong length,
+        unsupported dtypes or output shape (also a ValueError, see ``fastaug.ArgumentError``).
+    ValueError, OverflowError, TypeError
+        A negative, NaN, infinite or non-numeric ``zoom``, as from SciPy.
+
+    Notes
+    -----
+    As SciPy does, a zoom of 1 on every axis with ``prefilter=True`` copies the input, and
+    complex input is zoomed without ``grid_mode`` (SciPy does not pass it on to the real and
+    imaginary parts).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastaug import zoom
+    >>> zoom(np.array([0.0, 1.0, 2.0]), 5 / 3, order=1).tolist()
+    [0.0, 0.5, 1.0, 1.5, 2.0]
+    """
+    v.filter_order(order, 0)
+    arr = v.array_of_rank(input)
+    zooms = v.per_axis(zoom, arr.ndim, "zoom")
+    out_shape = zoomshift.zoom_output_shape(arr.shape, zooms)
+    is_complex = arr.dtype.kind == "c"
+    out = v.output_array(output, arr, out_shape, complex_output=is_complex, kernel_dtype=False)
+    if prefilter and all(z == 1 for z in zooms):  # SciPy's early exit: a copy
+        out[...] = arr
+        return out
+
+    def run(part, out_part, cval_part):
+        code = v.mode_code(mode)
+        v.check_dtype(part.dtype, "input")
+        v.check_dtype(out_part.dtype, "output")
+        # SciPy does not pass grid_mode on to the parts of a complex input.
+        grid = False if is_complex else v.integer_flag(grid_mode, "grid_mode")
+        if grid and mode in ("constant", "wrap"):
+            warnings.warn(
+                f"It is recommended to use mode = grid-{mode} instead of {mode} when "
+                "grid_mode is True.",
+                stacklevel=3,
+            )
+        order_ = v.integer_order(order)
+        cval_ = v.real_scalar(cval_part, "cval")
+        factors = zoomshift.zoom_factors(part.shape, out_shape, grid)
+        coeffs, npad = _coefficients(part, order_, mode, cval_, prefilter)
+        zoomshift.zoom_shift(coeffs, factors, None, out_part, order_, code, cval_, npad, grid)
+
+    _real_parts(arr, out, cval, run)
+    return out
+
+
+def _real_parts(arr, out, cval, run):
+    """``run(input part, output part, cval part)``: once for real input; for complex input
+    on the real, then the imaginary parts, with ``np.real(cval)`` and ``np.imag(cval)``, as
+    SciPy resamples them."""
+    if arr.dtype.kind != "c":
+        run(arr, out, cval)
+        return
+    run(arr.real, out.real, np.real(cval))
+    run(arr.imag, out.imag, np.imag(cval))
+
+
+def _coefficients(arr, order, mode, cval, prefilter):
+    """What SciPy samples: the prefiltered, pre-padded coefficients, or the input itself."""
+    if prefilter and order > 1:
+        return splines.prefiltered(arr, order, mode, cval)
+    return arr, 0
+
+
+_FILTER_DOC = """
+    output : array or dtype, optional
+        Array to write into (it may be ``input`` itself), or the output dtype (default
+        float64).
+    mode : str, optional
+        The boundary mode whose prefilter initialisation is used (default 'mirror'): the
+        causal initialisation of 'mirror', 'constant', 'grid-constant' and 'wrap' is the
+        mirror one, of 'reflect', 'grid-mirror' and 'nearest' the reflect one, of
+        'grid-wrap' the periodic one.
+
+    Returns
+    -------
+    ndarray
+        The coefficients (``output`` itself if an array was given).
+"""
+for _f in (spline_filter, spline_filter1d):
+    _f.__doc__ = _f.__doc__.replace("{filter_shared}", _FILTER_DOC.strip("\n").lstrip())
+shift.__doc__ = shift.__doc__.replace("{shared}", _SHARED_DOC.strip("\n").lstrip())
+zoom.__doc__ = zoom.__doc__.replace("{shared}", _SHARED_DOC.strip("\n").lstrip())

@@ -17,8 +17,7 @@ from ._parallel import run_tiles
 from .kernels import geometric as kernels
 from .kernels import rotate as rotate_kernels
 from .kernels.boundary import GRID_CONSTANT
-from .resampling import MODES, cast_rule
-from .splines import prefiltered
+from .resampling import cast_rule
 
 #: Output points per chunk: a chunk's coordinates and values stay in L1/L2, and a large
 #: call still makes many chunks for the threads to share.
@@ -34,19 +33,6 @@ class Interp(typing.NamedTuple):
     mode: int
     cval: float
     npad: int = 0
-
-
-def coefficients(part, order, mode, cval, prefilter):
-    """``(interp, coefficients)``: what the kernels sample for the real array ``part`` and
-    SciPy's ``order``, ``mode`` (a name) and ``cval`` (validated): float64 C-contiguous, the
-    B-spline coefficients as SciPy prefilters them (pre-padded in 'nearest' and
-    'grid-constant' modes) for orders > 1 with ``prefilter``, else ``part`` itself as
-    doubles (not to be written into: it may be ``part``)."""
-    if prefilter:
-        coefficients, npad = prefiltered(part, order, mode, cval)
-    else:
-        coefficients, npad = np.ascontiguousarray(part, dtype=np.float64), 0
-    return Interp(order, MODES[mode], cval, npad), coefficients
 
 
 def _kernel_dims(shape):
@@ -72,29 +58,19 @@ def _destination(out, coefficients):
     return scratch, finish
 
 
-def sample(
-    coefficients,
-    interp,
-    out,
-    *,
-    matrix=None,
-    offset=None,
-    coordinates=None,
-    separable=False,
-    grid_mode=False,
-):
-    """Interpolate ``coefficients`` (float64, C-contiguous, the pre-padded input or its
-    spline coefficients) into every point of ``out`` (any real dtype the kernels store).
+def sample(coefficients, interp, out, *, matrix=None, offset=None, coordinates=None):
+    """Interpolate ``coefficients`` (the pre-padded input's spline coefficients, or the raw
+    input: any real dtype and layout, read as float64) into every point of ``out`` (any
+    real dtype the kernels store, any layout).
 
     The points' input coordinates come from ``coordinates`` (float64 C-contiguous ``(rank,
-    P)``), or from ``matrix`` and ``offset`` (float64): an affine map, ``matrix`` ``(rank,
-    out.ndim)``, offset ``(rank,)``; or ``separable``, SciPy's zoom and shift per axis,
-    ``matrix`` ``(rank, 1)`` the zooms and ``offset`` the shifts (with ``grid_mode`` as in
-    :func:`scipy.ndimage.zoom`). See :func:`kernels.geometric.geometric_coordinates`.
+    P)``), or from ``matrix`` (float64 ``(rank, out.ndim)``) and ``offset`` (``(rank,)``):
+    SciPy's affine map (:func:`kernels.geometric.geometric_coordinates`).
     """
     n_points = out.size
     if n_points == 0:
         return out
+    coefficients = np.ascontiguousarray(coefficients, dtype=np.float64)
     dims = _kernel_dims(coefficients.shape)
     flat = coefficients.reshape(-1)
     if interp.mode == GRID_CONSTANT:
@@ -118,9 +94,7 @@ def sample(
             if affine:
                 if n < chunk:
                     points = points[:, :n].copy()
-                kernels.geometric_coordinates(
-                    matrix, offset, separable, grid_mode, out_dims, p0, points
-                )
+                kernels.geometric_coordinates(matrix, offset, out_dims, p0, points)
                 first = 0
             else:
                 first = p0

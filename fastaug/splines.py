@@ -13,14 +13,13 @@ import numpy as np
 
 from . import _parallel
 from .kernels import boundary
+from .kernels import rotate as rotate_kernels
 from .kernels import spline as spline_kernels
 from .resampling import MODES, PREFILTER_INIT, pad_value, prepad_width
 
-#: Lines filtered side by side in one block (a vector of lanes per recursion step).
-LANES = 32
-#: Arrays with fewer elements are filtered on the calling thread alone: handing tiles to a
-#: second thread costs more than it saves.
-PARALLEL_MIN_SIZE = 1 << 15
+#: Rows (lines along the last axis) turned into the lanes of one block: each block costs
+#: three kernel calls, and its recursion steps are vectors of this many lanes.
+ROW_BLOCK = 64
 
 
 def filter_axes(coeffs, order, init, axes):
@@ -33,15 +32,13 @@ def filter_axes(coeffs, order, init, axes):
         if n <= 1 or coeffs.size == 0:
             continue
         post = math.prod(shape[axis + 1 :])
-        if post == 1:  # the last axis: rows, filtered a block of them at a time
+        if post == 1:  # the last axis: rows, turned into lanes a block of them at a time
             rows = coeffs.reshape(-1, n)
-            _split(
+            _parallel.run_pieces(
                 rows.shape[0],
                 coeffs.size,
-                lambda lo, hi, rows=rows: spline_kernels.spline_filter_rows(
-                    rows, lo, hi, order, init, LANES
-                ),
-                LANES,
+                lambda lo, hi, rows=rows, n=n: _filter_rows(rows, lo, hi, order, init),
+                ROW_BLOCK,
             )
         else:
             # The lines of an earlier axis lie side by side already: each of the ``pre``
@@ -51,7 +48,7 @@ def filter_axes(coeffs, order, init, axes):
             slabs = coeffs.reshape(-1, post)
             pre = coeffs.size // (n * post)
             firsts = np.arange(pre, dtype=np.int64) * n
-            _split(
+            _parallel.run_pieces(
                 pre,
                 coeffs.size,
                 lambda lo, hi, slabs=slabs, firsts=firsts, n=n: spline_kernels.spline_filter_lines(
@@ -60,21 +57,17 @@ def filter_axes(coeffs, order, init, axes):
             )
 
 
-def _split(count, size, run, granule=1):
-    """``run(lo, hi)`` over ``range(count)`` in pieces: on this thread alone for small
-    arrays, else in several tiles per thread (a thread slowed by other work takes fewer)."""
-    threads = _parallel.get_num_threads()
-    if size < PARALLEL_MIN_SIZE or threads == 1 or count <= granule:
-        run(0, count)
-        return
-    per_tile = max(granule, -(-count // (4 * threads * granule)) * granule)
-    n_tiles = -(-count // per_tile)
-
-    def worker(claim):
-        while (t := claim()) is not None:
-            run(t * per_tile, min((t + 1) * per_tile, count))
-
-    _parallel.run_tiles(n_tiles, worker)
+def _filter_rows(rows, lo, hi, order, init):
+    """Filter ``rows[lo:hi]`` (float64, C-contiguous, one line per row) in place: blocks of
+    rows are transposed (in cache-sized squares) so each row becomes a lane, filtered
+    together, and transposed back. SciPy filters one line at a time."""
+    firsts = np.zeros(1, np.int64)
+    for b0 in range(lo, hi, ROW_BLOCK):
+        block_rows = rows[b0 : min(b0 + ROW_BLOCK, hi)]
+        block = np.empty((rows.shape[1], block_rows.shape[0]))
+        rotate_kernels.plane_transpose(block_rows, block)
+        spline_kernels.spline_filter_lines(block, firsts, 1, rows.shape[1], order, init)
+        rotate_kernels.plane_transpose(block, block_rows)
 
 
 def prefiltered(input: np.ndarray, order: int, mode: str, cval: float) -> tuple[np.ndarray, int]:
@@ -128,3 +121,44 @@ def _prepad(coeffs, arr, npad, code, cval):
         edge_hi[axis] = slice(npad + s - 1, npad + s)
         coeffs[tuple(before)] = coeffs[tuple(edge_lo)]
         coeffs[tuple(after)] = coeffs[tuple(edge_hi)]
+
+
+def filter_into(arr, out, order, mode_code, axes):
+    """SciPy's ``spline_filter1d`` along each of ``axes`` in turn, from ``arr`` (real, any
+    dtype the kernels read) into ``out`` (real, same shape, any layout), in place when
+    ``out`` is ``arr``.
+
+    As in SciPy, each pass's result is stored in ``out``'s dtype and the next pass reads
+    it back from there (``spline_filter``'s note on limited-precision outputs), with C's
+    conversion of a double (:func:`store_c_cast`). float64 outputs hold every pass exactly,
+    so those are filtered in one buffer, ``out`` itself when it is C-contiguous.
+    """
+    init = PREFILTER_INIT[mode_code]
+    exact = out.dtype.kind == "f" and out.dtype.itemsize == 8
+    direct = exact and out.dtype.isnative and out.flags.c_contiguous
+    work = out if direct else np.empty(arr.shape)
+    work[...] = arr
+    axes = list(axes)
+    for i, axis in enumerate(axes):
+        filter_axes(work, order, init, [axis])
+        if not exact and i < len(axes) - 1:
+            store_c_cast(out, work)
+            # read back as SciPy reads it: a bool element's byte as stored (2 stays 2.0)
+            work[...] = out.view(np.uint8) if out.dtype.kind == "b" else out
+    if not direct:
+        store_c_cast(out, work)
+
+
+def store_c_cast(out, values):
+    """``out[...] = values`` (float64) converted as C converts a double, which SciPy's line
+    buffers do when they store a filtered line (``NI_LineBufferToArray``): floats round to
+    nearest; integers truncate, out-of-range values wrapping as the x86 instructions leave
+    them (NumPy's casts do the same, except for uint32, which C converts through int64);
+    bool is C's ``unsigned char`` conversion (0.5 -> False, 256.0 -> False)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if out.dtype.kind == "b":
+            out.view(np.uint8)[...] = values
+        elif out.dtype.kind == "u" and out.dtype.itemsize == 4:
+            out[...] = values.astype(np.int64)
+        else:
+            out[...] = values

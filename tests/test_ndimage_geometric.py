@@ -397,39 +397,6 @@ def test_many_points_in_every_mode_and_order_on_a_realistic_volume():
         )
 
 
-@pytest.mark.parametrize("grid_mode", [False, True])
-@pytest.mark.parametrize("mode", ["grid-constant", "nearest", "mirror", "grid-wrap"])
-def test_separable_source_is_scipys_zoom(grid_mode, mode):
-    """The engine's zoom/shift source (affine_transform's diagonal form; zoom's, with
-    ``grid_mode``) against ``scipy.ndimage.zoom``, its zoom factors computed as SciPy does."""
-    from fastaug import sampling
-    from fastaug.resampling import MODES as CODES
-
-    rng = np.random.default_rng(11)
-    data = sample(rng, (5, 7, 4), np.float64)
-    for factors in ((2.0, 0.5, 1.5), (0.7, 1.3, 3.0)):
-        out_shape = tuple(round(n * f) for n, f in zip(data.shape, factors))
-        numerator, divisor = np.array(data.shape), np.array(out_shape)
-        if not grid_mode:
-            numerator, divisor = numerator - 1, divisor - 1
-        zooms = np.divide(numerator, divisor, out=np.ones(3), where=divisor != 0)
-        for order in (0, 1, 3):
-            expected = ndimage.zoom(
-                data, factors, order=order, mode=mode, prefilter=False, grid_mode=grid_mode
-            )
-            actual = np.empty(out_shape)
-            sampling.sample(
-                data,
-                sampling.Interp(order, CODES[mode], 0.0),
-                actual,
-                matrix=zooms.reshape(3, 1),
-                offset=np.zeros(3),
-                separable=True,
-                grid_mode=grid_mode,
-            )
-            assert_matches_scipy(actual, expected, context=f"{factors} order {order}")
-
-
 @pytest.mark.parametrize("mode", MODES)
 def test_coordinates_beyond_int64_stay_inside_the_array(mode):
     """Beyond 9.2e18 C's integer conversions are undefined and SciPy reads outside its

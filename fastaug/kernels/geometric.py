@@ -29,16 +29,11 @@ from .spline import spline_weights
 
 
 @jit
-def geometric_coordinates(matrix, offset, separable, grid_mode, out_dims, p0, coords):
+def geometric_coordinates(matrix, offset, out_dims, p0, coords):
     """Input coordinates of output points ``p0 .. p0 + coords.shape[1]`` (C order over
-    ``out_dims``, int64) into ``coords`` (``(rank, n)``), as SciPy computes them:
-
-    * affine (``NI_GeometricTransform``): ``offset[h] + o_0 * matrix[h, 0] + o_1 *
-      matrix[h, 1] + ...``, summed left to right; ``matrix`` ``(rank, out_rank)``;
-    * ``separable`` (``NI_ZoomShift``): ``(o_h + offset[h]) * matrix[h, 0]``, or with
-      ``grid_mode`` ``(o_h + offset[h] + 0.5) * matrix[h, 0] - 0.5``: a shift then a zoom
-      per axis (output axes past ``rank`` are not read).
-    """
+    ``out_dims``, int64) into ``coords`` (``(rank, n)``) as ``NI_GeometricTransform``
+    computes them: ``offset[h] + o_0 * matrix[h, 0] + o_1 * matrix[h, 1] + ...``, summed
+    left to right; ``matrix`` float64 ``(rank, out_rank)``, ``offset`` ``(rank,)``."""
     rank, out_rank = coords.shape[0], out_dims.shape[0]
     last = out_rank - 1
     index = np.empty(out_rank, np.int64)
@@ -54,24 +49,12 @@ def geometric_coordinates(matrix, offset, separable, grid_mode, out_dims, p0, co
         # others is computed once per row.
         run = min(out_dims[last] - index[last], n - j)
         for h in range(rank):
-            if separable:
-                zoom = matrix[h, 0]
-                for x in range(run):
-                    tmp = (index[h] + (x if h == last else 0)) + offset[h]
-                    if grid_mode:
-                        tmp += 0.5
-                        tmp *= zoom
-                        tmp -= 0.5
-                    else:
-                        tmp *= zoom
-                    coords[h, j + x] = tmp
-            else:
-                head = offset[h]
-                for ax in range(last):
-                    head += index[ax] * matrix[h, ax]
-                step = matrix[h, last]
-                for x in range(run):
-                    coords[h, j + x] = head + (index[last] + x) * step
+            head = offset[h]
+            for ax in range(last):
+                head += index[ax] * matrix[h, ax]
+            step = matrix[h, last]
+            for x in range(run):
+                coords[h, j + x] = head + (index[last] + x) * step
         j += run
         # on to the next row
         index[last] += run

@@ -177,12 +177,21 @@ def _to_signed(t, lo, hi):
     return lo if t < lo else t
 
 
+@jit(per_pixel=True)
+def _to_bool(t):
+    # C's conversion to npy_bool (an unsigned char): truncate to int32 (x86: INT32_MIN when
+    # out of range or NaN), keep the low byte: 0.5 -> False, -1.5 -> True, 256.0 -> False.
+    if not -2147483648.0 < t < 2147483648.0:
+        return False
+    return (int(t) & 0xFF) != 0
+
+
 @jit
 def tile_store(values, out, b0, a, lanes, cast, lo, hi):
     """Store doubles ``values[p, b]`` into ``out[b0 + b, a, p]`` like SciPy's CASE_INTERP_OUT*.
 
     ``out``: ``(B, A, P)``, any real dtype, pixels contiguous. Integers round half away from
-    zero (half up for unsigned), clip, then truncate; bool is C's truncating conversion.
+    zero (half up for unsigned), clip, then truncate; bool is C's conversion (:func:`_to_bool`).
     """
     # Pixel by pixel, each reading one contiguous row of ``values`` and writing one element
     # to each lane's output row: the lanes' rows stay in L1 for the next pixels. This ran
@@ -200,8 +209,7 @@ def tile_store(values, out, b0, a, lanes, cast, lo, hi):
                 out[b0 + b, a, p] = _to_signed(row[b], lo, hi)
         else:
             for b in range(lanes):
-                t = row[b]
-                out[b0 + b, a, p] = t >= 1.0 or t <= -1.0
+                out[b0 + b, a, p] = _to_bool(row[b])
 
 
 @jit
@@ -220,8 +228,7 @@ def planes_store(values, out, b0, lanes, cast, lo, hi):
                 out[b0 + b, 0, p] = _to_signed(row[p], lo, hi)
         else:
             for p in range(row.shape[0]):
-                t = row[p]
-                out[b0 + b, 0, p] = t >= 1.0 or t <= -1.0
+                out[b0 + b, 0, p] = _to_bool(row[p])
 
 
 @jit

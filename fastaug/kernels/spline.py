@@ -48,8 +48,8 @@ def spline_weights(x, order):
     Scalars in and out: an array argument of an inlined per-pixel helper costs two atomic
     reference-count updates per call (measured: the per-sample path ran 5x slower).
     """
-    # np.floor, as C's floor, stays a double: math.floor converts to an integer, which
-    # overflows for |x| >= 2**63 (and then the weights would blow up).
+    # np.floor keeps the double, as C's floor does: math.floor's int64 overflows beyond
+    # 2**63 (a coordinate of -1e20 got weights of 9e19).
     if order & 1:
         x -= np.floor(x)
     else:
@@ -231,33 +231,3 @@ def spline_filter_lines(c, firsts, step, n, order, init):
                 q = r + step
                 for b in range(lanes):
                     c[r, b] = z * (c[q, b] - c[r, b])
-
-
-@jit
-def spline_filter_rows(data, line0, line1, order, init, lanes):
-    """Prefilter rows ``line0 .. line1 - 1`` of ``data`` (float64 ``(lines, n)``,
-    C-contiguous) in place, each row one line: the last axis of an N-D array.
-
-    Rows are copied ``lanes`` at a time side by side into a buffer (a transpose) and run
-    through :func:`spline_filter_lines`, so every recursion step is a vector over the block
-    (SciPy filters one line at a time). The copies go in runs of 8 samples per row, so each
-    cache line is read (written) whole at once: rows may lie 4 KiB apart, and copying sample
-    by sample, cache set conflicts made it 3x slower.
-    """
-    n = data.shape[1]
-    if n <= 1:
-        return
-    buf = np.empty(n * lanes)
-    firsts = np.zeros(1, np.int64)
-    for g0 in range(line0, line1, lanes):
-        m = min(lanes, line1 - g0)
-        block = buf[: n * m].reshape(n, m)
-        for k0 in range(0, n, 8):
-            for j in range(m):
-                for k in range(k0, min(k0 + 8, n)):
-                    block[k, j] = data[g0 + j, k]
-        spline_filter_lines(block, firsts, 1, n, order, init)
-        for k0 in range(0, n, 8):
-            for j in range(m):
-                for k in range(k0, min(k0 + 8, n)):
-                    data[g0 + j, k] = block[k, j]
