@@ -4,7 +4,15 @@ from ._compiling import compile_notice
 from ._parallel import get_num_threads, set_num_threads
 from ._validation import ArgumentError
 from .functional import affine_each, augment, augment_data, rotate_each
-from .ndimage import rotate, shift, spline_filter, spline_filter1d, zoom
+from .ndimage import (
+    affine_transform,
+    map_coordinates,
+    rotate,
+    shift,
+    spline_filter,
+    spline_filter1d,
+    zoom,
+)
 from .plan import RotationPlan
 
 __version__ = "0.1.0"
@@ -29,10 +37,12 @@ __all__ = [
     "Loader",
     "RotationPlan",
     "affine_each",
+    "affine_transform",
     "augment",
     "augment_data",
     "compile_notice",
     "get_num_threads",
+    "map_coordinates",
     "presets",
     "rotate",
     "rotate_each",

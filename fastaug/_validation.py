@@ -20,6 +20,10 @@ class ArgumentError(ValueError, RuntimeError):
     same kinds of mistake (``order``, ``mode`` and ``output`` give RuntimeError there)."""
 
 
+class ArgumentTypeError(ArgumentError, TypeError):
+    """An argument of the wrong type where SciPy raises TypeError (``order=1.5``)."""
+
+
 def mode_code(mode):
     """Mode name -> SciPy's integer code."""
     if isinstance(mode, str) and mode in MODES:
@@ -32,12 +36,9 @@ def mode_code(mode):
 
 def spline_order(order):
     """Spline order as an int in 0..5."""
-    if (
-        isinstance(order, (bool, np.bool_))
-        or not isinstance(order, numbers.Integral)
-        or not 0 <= int(order) <= 5
-    ):
-        raise ArgumentError(
+    integral = isinstance(order, numbers.Integral) and not isinstance(order, (bool, np.bool_))
+    if not integral or not 0 <= int(order) <= 5:
+        raise (ArgumentError if integral else ArgumentTypeError)(
             f"order must be an integer from 0 to 5; got {order!r} (spline order not supported)"
         )
     return int(order)
@@ -174,6 +175,8 @@ def with_sign(value):
 
 def real_scalar(value, name):
     """A real number (``cval``)."""
+    if type(value) is float or type(value) is int:  # the common case, without NumPy
+        return float(value)
     if isinstance(value, (str, bytes)) or np.ndim(value) != 0:
         raise TypeError(f"{name} must be a real number; got {value!r}")
     return float(value)
@@ -383,38 +386,121 @@ def channel_axis(shape, axis):
     return wrapped
 
 
-def affine_matrices(matrices, offsets, n):
-    """SciPy's ``affine_transform`` matrix forms, one per image: ``(N, 2, 2)`` with
-    ``offsets`` ``(N, 2)``, ``(2,)`` or a scalar (default 0); or ``(N, 2, 3)`` / homogeneous
-    ``(N, 3, 3)`` carrying the offset in their last column. Returns float64 ``(N, 2, 2)`` and
-    ``(N, 2)``."""
-    arr = finite_reals(matrices, "matrices", "real numbers (one matrix per image)")
-    if arr.ndim != 3 or arr.shape[0] != n or arr.shape[1:] not in ((2, 2), (2, 3), (3, 3)):
+def affine_matrices(matrices, offsets, n, ndim=2):
+    """SciPy's ``affine_transform`` matrix forms, one per sample of ``ndim`` axes (2: images,
+    3: volumes): ``(N, ndim, ndim)`` with ``offsets`` ``(N, ndim)``, ``(ndim,)`` or a scalar
+    (default 0); or ``(N, ndim, ndim + 1)`` / homogeneous ``(N, ndim + 1, ndim + 1)``
+    carrying the offset in their last column. Returns float64 ``(N, ndim, ndim)`` and
+    ``(N, ndim)``."""
+    d = ndim
+    samples = "images" if d == 2 else "volumes"
+    arr = finite_reals(matrices, "matrices", f"real numbers (one matrix per {samples[:-1]})")
+    forms = ((d, d), (d, d + 1), (d + 1, d + 1))
+    if arr.ndim != 3 or arr.shape[0] != n or arr.shape[1:] not in forms:
         raise ValueError(
-            f"matrices must have shape (N, 2, 2), (N, 2, 3) or (N, 3, 3) with N = {n} "
-            f"images; got shape {arr.shape}"
+            f"matrices must have shape (N, {d}, {d}), (N, {d}, {d + 1}) or (N, {d + 1}, "
+            f"{d + 1}) with N = {n} {samples}; got shape {arr.shape}"
         )
-    if arr.shape[2] == 3:
+    if arr.shape[2] == d + 1:
         if offsets is not None:
             raise ValueError(
                 f"offsets given twice: matrices of shape {arr.shape} carry the offset in "
                 "their last column; pass offsets=None"
             )
-        if arr.shape[1] == 3:
-            wrong = np.flatnonzero(np.any(arr[:, 2] != (0.0, 0.0, 1.0), axis=1))
+        if arr.shape[1] == d + 1:
+            bottom = (0.0,) * d + (1.0,)
+            wrong = np.flatnonzero(np.any(arr[:, d] != bottom, axis=1))
             if wrong.size:
                 raise ValueError(
                     "matrices: expected homogeneous transformation matrices, but the bottom "
-                    f"row of matrix {int(wrong[0])} is {arr[wrong[0], 2].tolist()}, not "
-                    "[0, 0, 1]"
+                    f"row of matrix {int(wrong[0])} is {arr[wrong[0], d].tolist()}, not "
+                    f"{list(bottom)}"
                 )
-        return np.ascontiguousarray(arr[:, :2, :2]), np.ascontiguousarray(arr[:, :2, 2])
+        return np.ascontiguousarray(arr[:, :d, :d]), np.ascontiguousarray(arr[:, :d, d])
     if offsets is None:
-        return arr, np.zeros((n, 2))
-    shift = finite_reals(offsets, "offsets", "real numbers (one (row, column) shift per image)")
-    if shift.shape not in ((), (2,), (n, 2)):
+        return arr, np.zeros((n, d))
+    shift = finite_reals(offsets, "offsets", "real numbers (one shift per axis and sample)")
+    if shift.shape not in ((), (d,), (n, d)):
         raise ValueError(
-            f"offsets must have shape (N, 2) with N = {n} images, (2,) or be a scalar; got "
-            f"shape {shift.shape}"
+            f"offsets must have shape (N, {d}) with N = {n} {samples}, ({d},) or be a scalar; "
+            f"got shape {shift.shape}"
         )
-    return arr, np.ascontiguousarray(np.broadcast_to(shift, (n, 2)))
+    return arr, np.ascontiguousarray(np.broadcast_to(shift, (n, d)))
+
+
+def ranks(input_ndim, output_ndim):
+    """SciPy's check that input and output have axes."""
+    if input_ndim < 1 or output_ndim < 1:
+        raise ArgumentError(
+            f"input and output rank must be > 0; got input rank {input_ndim}, output rank "
+            f"{output_ndim}"
+        )
+
+
+def coordinate_array(coordinates, input_ndim):
+    """``map_coordinates``' coordinates: a real array of shape ``(input_ndim, ...)``, at
+    least 2-D, of an element type SciPy reads."""
+    arr = np.asarray(coordinates)
+    if np.iscomplexobj(arr):
+        raise TypeError("coordinates: Complex type not supported")
+    ranks(input_ndim, arr.ndim - 1)
+    if arr.shape[0] != input_ndim:
+        raise ArgumentError(
+            f"invalid shape for coordinate array: expected {input_ndim} coordinates along "
+            f"axis 0 (one per input axis); got shape {arr.shape}"
+        )
+    native = arr.dtype.newbyteorder("=") if arr.dtype.byteorder not in "|=" else arr.dtype
+    if native not in REAL_DTYPES:
+        raise ArgumentError(
+            f"coordinate array data type not supported: got dtype({arr.dtype.name!r}); "
+            "bool, integers, float32 or float64 are"
+        )
+    return arr
+
+
+def affine_arguments(matrix, offset, input_ndim, output_ndim):
+    """SciPy's ``affine_transform`` matrix forms: ``(ndim, out_ndim)``, the diagonal
+    ``(ndim,)``, ``(ndim, ndim + 1)`` and homogeneous ``(ndim + 1, ndim + 1)`` (these two
+    carry the offset, and ``offset`` is ignored). Returns float64 C-contiguous ``(matrix,
+    offset)``, the matrix ``(ndim, out_ndim)`` or ``(ndim,)``."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    if matrix.ndim not in (1, 2) or matrix.shape[0] < 1:
+        raise ArgumentError(
+            f"no proper affine matrix provided: expected 1 or 2 dimensions; got shape "
+            f"{matrix.shape}"
+        )
+    ndim = input_ndim
+    if matrix.ndim == 2 and matrix.shape[1] == ndim + 1 and matrix.shape[0] in (ndim, ndim + 1):
+        if matrix.shape[0] == ndim + 1:
+            expected = [0] * ndim + [1]
+            if not np.all(matrix[ndim] == expected):
+                raise ValueError(
+                    f"Expected homogeneous transformation matrix with shape {matrix.shape} "
+                    f"for image shape of {ndim} axes, but bottom row was not equal to "
+                    f"{expected}; got {matrix[ndim].tolist()}"
+                )
+        offset = matrix[:ndim, ndim]
+        matrix = matrix[:ndim, :ndim]
+    if matrix.shape[0] != ndim:
+        raise ArgumentError(
+            f"affine matrix has wrong number of rows: expected {ndim} (the input rank); got "
+            f"shape {matrix.shape}"
+        )
+    if matrix.ndim == 2 and matrix.shape[1] != output_ndim:
+        raise ArgumentError(
+            f"affine matrix has wrong number of columns: expected {output_ndim} (the output "
+            f"rank); got shape {matrix.shape}"
+        )
+    if isinstance(offset, str) or not np.iterable(offset):
+        offset = [offset] * ndim
+    elif len(offset) != ndim:
+        raise ArgumentError(
+            f"offset: sequence argument must have length equal to input rank {ndim}; got "
+            f"length {len(offset)}"
+        )
+    offset = np.asarray(offset, dtype=np.float64)
+    if offset.ndim != 1:
+        raise ArgumentError(
+            f"no proper offset provided: expected one number per axis; got shape {offset.shape}"
+        )
+    return np.ascontiguousarray(matrix), np.ascontiguousarray(offset)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from . import _validation as v
+from . import sampling, splines
 from .geometry import rotation_matrices
 from .plan import apply_plans, cached_plan, resample_each
 from .resampling import Resampling
@@ -43,26 +44,33 @@ def affine_each(
     prefilter=True,
     out=None,
     channel_axis=None,
+    output_shape=None,
 ):
-    """Apply its own affine transform to each image (shape kept).
+    """Apply its own affine transform to each image (shape kept), or to each 3-D volume.
 
     Parameters
     ----------
-    images : array, shape (N, H, W), (N, H, W, C) or (N, C, H, W)
-        Real images.
-    matrices : array, shape (N, 2, 2), (N, 2, 3) or (N, 3, 3)
-        SciPy's ``affine_transform`` matrices, one per image: each maps an output
-        ``(row, column)`` to the input coordinate it samples (the inverse of the motion).
-        ``(N, 2, 3)`` and homogeneous ``(N, 3, 3)`` carry the offset in the last column.
-    offsets : array, shape (N, 2) or (2,), optional
-        Offsets for ``(N, 2, 2)`` matrices (default 0).
+    images : array, shape (N, H, W), (N, H, W, C), (N, C, H, W) or (N, D, H, W)
+        Real images, or volumes (see ``matrices``).
+    matrices : array, shape (N, 2, 2), (N, 2, 3) or (N, 3, 3); or (N, 3, 3), (N, 3, 4), (N, 4, 4)
+        SciPy's ``affine_transform`` matrices, one per sample: each maps an output
+        coordinate to the input coordinate it samples (the inverse of the motion). The
+        forms with one more column carry the offset in it (homogeneous when square).
+        ``(N, 3, 4)`` and ``(N, 4, 4)`` matrices make 4-D ``images`` volumes ``(N, D, H,
+        W)``; so do ``(N, 3, 3)`` matrices when ``channel_axis`` is None and the shape is
+        not plainly channels-last (then they are homogeneous 2-D matrices).
+    offsets : array, shape (N, ndim) or (ndim,), optional
+        Offsets for ``(N, ndim, ndim)`` matrices (default 0).
     {doc}
+    output_shape : tuple of 3 ints, optional
+        Volumes only: the ``(D, H, W)`` of each output volume (default: the input's).
 
     Returns
     -------
     ndarray
         ``out[i]`` equals ``scipy.ndimage.affine_transform(images[i], matrices[i],
-        offsets[i], order=order, mode=mode, cval=cval, prefilter=prefilter)`` (per channel).
+        offsets[i], output_shape, order=order, mode=mode, cval=cval, prefilter=prefilter)``
+        (per channel for images).
 
     Examples
     --------
@@ -74,9 +82,50 @@ def affine_each(
     [20.0, 21.0, 22.0, 23.0]
     """
     arr = v.image_batch(images)
+    if _volumes(arr.shape, np.shape(matrices), channel_axis):
+        matrices, offsets = v.affine_matrices(matrices, offsets, arr.shape[0], ndim=3)
+        return _affine_volumes(
+            arr, matrices, offsets, output_shape, order, mode, cval, prefilter, out
+        )
+    if output_shape is not None:
+        raise ValueError(
+            f"output_shape is for volumes (N, D, H, W); images keep their shape: got "
+            f"output_shape={output_shape!r} for images of shape {arr.shape}"
+        )
     channel = v.channel_axis(arr.shape, channel_axis)
     matrices, offsets = v.affine_matrices(matrices, offsets, arr.shape[0])
     return _resample_each(arr, channel, matrices, offsets, order, mode, cval, prefilter, out)
+
+
+def _volumes(shape, matrices_shape, channel_axis):
+    """Whether ``affine_each`` reads a 4-D batch as volumes: 3-D matrix forms, no channel
+    axis, and for ``(N, 3, 3)`` (also a homogeneous 2-D form) not plainly channels-last."""
+    if len(shape) != 4 or channel_axis is not None or len(matrices_shape) != 3:
+        return False
+    form = matrices_shape[1:]
+    return form in ((3, 4), (4, 4)) or form == (3, 3) and not shape[3] <= 4 < shape[1]
+
+
+def _affine_volumes(arr, matrices, offsets, output_shape, order, mode, cval, prefilter, out):
+    """Volume ``i`` through ``matrices[i]``, ``offsets[i]`` (checked) into ``output_shape``:
+    one prefilter and one threaded resampling per volume (a volume is work enough)."""
+    order = v.spline_order(order)
+    code = v.mode_code(mode)
+    cval = v.real_scalar(cval, "cval")
+    if output_shape is None:
+        output_shape = arr.shape[1:]
+    output_shape = tuple(int(n) for n in output_shape)
+    if len(output_shape) != 3 or min(output_shape) < 0:
+        raise ValueError(f"output_shape must be three sizes (D, H, W); got {output_shape!r}")
+    out = v.output_array(out, arr, arr.shape[:1] + output_shape)
+    if arr.shape[0]:
+        v.empty_plane(arr.shape[1:], output_shape, mode, order, prefilter)
+    for i in range(arr.shape[0]):
+        # prefiltered() leaves orders 0 and 1 unfiltered, as SciPy does
+        coefficients, npad = splines.prefiltered(arr[i], order if prefilter else 0, mode, cval)
+        interp = sampling.Interp(order, code, cval, npad)
+        sampling.sample(coefficients, interp, out[i], matrix=matrices[i], offset=offsets[i])
+    return out
 
 
 affine_each.__doc__ = affine_each.__doc__.format(doc=_EACH_DOC)

@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 
 from . import _validation as v
-from . import splines, zoomshift
+from . import sampling, splines, zoomshift
 from .geometry import rotation_geometry
 from .plan import KEEP_BUFFERS_PIXELS, apply_plans, cached_plan, single_image_call
 
@@ -172,6 +172,178 @@ def _single_call_key(input, angle, axes, reshape, output, order, mode, cval, pre
 
 
 rotate.__doc__ = rotate.__doc__.replace("{shared}", _SHARED_DOC.strip("\n").lstrip())
+
+
+def map_coordinates(
+    input,
+    coordinates,
+    output=None,
+    order=3,
+    mode="constant",
+    cval=0.0,
+    prefilter=True,
+):
+    """Interpolate an array at given coordinates; a drop-in for
+    :func:`scipy.ndimage.map_coordinates`, same results.
+
+    Parameters
+    ----------
+    input : array_like
+        Real or complex array of any number of axes (1 to 3 run natively).
+    coordinates : array_like
+        ``coordinates[:, j...]`` is the input coordinate (one per input axis) of output
+        point ``j...``: shape ``(input.ndim,) + output shape``. Real numbers only.
+    output : array or dtype, optional
+        Array to write into, or the output dtype (default: the input dtype).
+    {shared}
+    Returns
+    -------
+    ndarray
+        Shape ``coordinates.shape[1:]`` (``output`` itself if an array was given).
+
+    Raises
+    ------
+    TypeError
+        Complex coordinates, or a non-real ``cval``.
+    RuntimeError
+        Bad ``order``, ``mode``, ranks, coordinate shape or type, unsupported dtypes or a
+        wrong output shape (also ValueErrors, see ``fastaug.ArgumentError``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastaug import map_coordinates
+    >>> a = np.arange(12.0).reshape(4, 3)
+    >>> map_coordinates(a, [[0.5, 2], [0.5, 1]], order=1)
+    array([2., 7.])
+    """
+    order = v.spline_order(order)
+    arr = np.asarray(input)
+    coordinates = v.coordinate_array(coordinates, arr.ndim)
+    out_shape = coordinates.shape[1:]
+    is_complex = np.iscomplexobj(arr)
+    out = v.output_array(output, arr, out_shape, complex_output=is_complex)
+    points = np.ascontiguousarray(coordinates, dtype=np.float64).reshape(arr.ndim, -1)
+
+    def run(part, out_part, cval_part):
+        interp, coefficients = _sampled(part, out_part, order, mode, cval_part, prefilter)
+        sampling.sample(coefficients, interp, out_part, coordinates=points)
+
+    _real_parts(arr, out, cval, run)
+    return out
+
+
+def affine_transform(
+    input,
+    matrix,
+    offset=0.0,
+    output_shape=None,
+    output=None,
+    order=3,
+    mode="constant",
+    cval=0.0,
+    prefilter=True,
+):
+    """Resample an array through an affine map; a drop-in for
+    :func:`scipy.ndimage.affine_transform`, same results.
+
+    The value at output index ``o`` is the input interpolated at ``matrix @ o + offset``
+    (a "pull" map: pass the inverse of a forward transform).
+
+    Parameters
+    ----------
+    input : array_like
+        Real or complex array of any number of axes (1 to 3 run natively).
+    matrix : ndarray
+        ``(ndim, out_ndim)``; ``(ndim,)``, a diagonal; ``(ndim, ndim + 1)`` or homogeneous
+        ``(ndim + 1, ndim + 1)``, which carry the offset in their last column (``offset`` is
+        then ignored).
+    offset : float or sequence, optional
+        Added to every input coordinate: one number for all axes or one per axis.
+    output_shape : tuple of ints, optional
+        Shape of the output (default: that of ``output`` if it is an array, else the input's).
+    output : array or dtype, optional
+        Array to write into, or the output dtype (default: the input dtype).
+    {shared}
+    Returns
+    -------
+    ndarray
+        The transformed array (``output`` itself if an array was given).
+
+    Raises
+    ------
+    ValueError
+        A homogeneous matrix whose bottom row is not ``[0, ..., 0, 1]``.
+    RuntimeError
+        Bad ``order``, ``mode``, matrix or offset shapes, ranks, unsupported dtypes or a
+        wrong output shape (also ValueErrors, see ``fastaug.ArgumentError``).
+
+    Notes
+    -----
+    Coordinates are summed as SciPy sums them (``offset``, then each matrix column in
+    turn), so results match to the bit. Integer outputs round half away from zero and clip.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastaug import affine_transform
+    >>> a = np.arange(12.0).reshape(4, 3)
+    >>> affine_transform(a, [[1, 0], [0, 1]], offset=(1, 0), order=1)
+    array([[ 3.,  4.,  5.],
+           [ 6.,  7.,  8.],
+           [ 9., 10., 11.],
+           [ 0.,  0.,  0.]])
+    """
+    order = v.spline_order(order)
+    arr = np.asarray(input)
+    if output_shape is None:
+        output_shape = output.shape if isinstance(output, np.ndarray) else arr.shape
+    v.ranks(arr.ndim, len(output_shape))
+    is_complex = np.iscomplexobj(arr)
+    out = v.output_array(output, arr, tuple(output_shape), complex_output=is_complex)
+    matrix, offset = v.affine_arguments(matrix, offset, arr.ndim, out.ndim)
+    if matrix.ndim == 1 and out.ndim < arr.ndim:
+        raise v.ArgumentError(  # SciPy reads past its output's shape here (it crashed)
+            f"a diagonal matrix needs an output of at least the input's {arr.ndim} axes; "
+            f"got output shape {out.shape}"
+        )
+
+    def run(part, out_part, cval_part):
+        interp, coefficients = _sampled(part, out_part, order, mode, cval_part, prefilter)
+        if matrix.ndim == 2:
+            sampling.sample(coefficients, interp, out_part, matrix=matrix, offset=offset)
+            return
+        # SciPy's separable branch (zoom_shift): a shift of offset / matrix, then the zoom;
+        # output axes past the input's do not move the sample, so they repeat its values.
+        first = out_part[(Ellipsis,) + (0,) * (out.ndim - arr.ndim)]
+        order_, code, cval_, npad = interp
+        zoomshift.zoom_shift(
+            coefficients, matrix, offset / matrix, first, order_, code, cval_, npad, False
+        )
+        out_part[...] = first[(Ellipsis,) + (None,) * (out.ndim - arr.ndim)]
+
+    _real_parts(arr, out, cval, run)
+    return out
+
+
+def _sampled(part, out, order, mode, cval, prefilter):
+    """``(interp, coefficients)`` for the samplers, after SciPy's checks of ``mode``,
+    ``cval`` and the dtypes, and the refusal of an empty input SciPy cannot extend into
+    ``out``: :func:`_coefficients` (float64 where prefiltered, else ``part`` itself)."""
+    code = v.mode_code(mode)
+    v.check_dtype(part.dtype, "input")
+    cval = v.real_scalar(cval, "cval")
+    v.empty_plane(part.shape, out.shape, mode, order, prefilter)
+    coefficients, npad = _coefficients(part, order, mode, cval, prefilter)
+    return sampling.Interp(order, code, cval, npad), coefficients
+
+
+map_coordinates.__doc__ = map_coordinates.__doc__.replace(
+    "{shared}", _SHARED_DOC.strip("\n").lstrip()
+)
+affine_transform.__doc__ = affine_transform.__doc__.replace(
+    "{shared}", _SHARED_DOC.strip("\n").lstrip()
+)
 
 
 def spline_filter1d(input, order=3, axis=-1, output=np.float64, mode="mirror"):
