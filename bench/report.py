@@ -270,6 +270,31 @@ def scale_out_sections(cases, extra):
     return sections
 
 
+def batchgenerators_section(cases, extra):
+    """The real client (bench/test_batchgenerators.py): augment_spatial with SciPy's and with
+    fastaug's map_coordinates, the time inside those calls and the whole call."""
+    case = "batchgenerators-augment-spatial-3d"
+    row, info = cases.get(case, {}), extra.get(case, {})
+    if not {"fastaug", "scipy"} <= set(row):
+        return []
+    inside = {p: info[p]["map_coordinates_seconds"] for p in ("scipy", "fastaug")}
+    return [
+        "## A real client: batchgenerators' `augment_spatial` (3-D)\n\n"
+        "nnU-Net's spatial augmentation on 2 samples x 2 channels of 96³ float32 and one "
+        "label channel, 64³ patches: elastic deformation, rotation about all axes (±30°), "
+        "scaling; order 3 for the data, order 0 for the labels. Once as shipped (SciPy), "
+        "once with `batchgenerators.augmentations.utils.map_coordinates = "
+        "fastaug.map_coordinates`, NumPy's RNG seeded alike: the batches are identical. "
+        "Target: >= 4x on the time inside `map_coordinates`.\n\n"
+        "| time | scipy | fastaug | fastaug vs scipy |\n|---|---|---|---|\n"
+        f"| inside map_coordinates ({info['fastaug'].get('calls', '?')} calls) | "
+        f"{fmt_time(inside['scipy'])} | {fmt_time(inside['fastaug'])} | "
+        f"{inside['scipy'] / inside['fastaug']:.1f}x |\n"
+        f"| whole augment_spatial call | {fmt_time(row['scipy'])} | "
+        f"{fmt_time(row['fastaug'])} | {row['scipy'] / row['fastaug']:.1f}x |"
+    ]
+
+
 def fmt_time(seconds):
     if seconds < 1e-3:
         return f"{seconds * 1e6:,.1f} µs"
@@ -413,6 +438,7 @@ def main(argv=None):
                 "The step loop against the source's classes (target >= 5x for batch 10; "
                 "`fit` >= 7x): " + ", ".join(loops) + "."
             )
+    sections += batchgenerators_section(cases, extra)
     sections += first_use_sections(cases, extra)
 
     json_path = Path(args.json).resolve()

@@ -120,7 +120,7 @@ def test_augment_spatial(benchmark, batch, peer, threads):
     benchmark.group = CASE
     result = benchmark.pedantic(one_round, rounds=5, warmup_rounds=0)
     inside = float(np.median(rounds))
-    benchmark.extra_info.update(case=CASE, peer=peer, map_coordinates_seconds=inside)
+    benchmark.extra_info.update(case=CASE, peer=peer, map_coordinates_seconds=inside, calls=CALLS)
     record(benchmark, f"{peer}-{CASE}")
     INSIDE[peer], BATCHES[peer] = inside, result
     if peer == "fastaug":
