@@ -61,6 +61,10 @@ INSIDE = {}
 
 @pytest.fixture(scope="module")
 def batch():
+    return make_batch()
+
+
+def make_batch():
     """Float32 volumes (smooth structures plus noise) and a float32 label map of 3 classes
     (concentric shells), as nnU-Net hands them to augment_spatial."""
     rng = np.random.default_rng(21)
@@ -74,16 +78,16 @@ def batch():
 
 
 @contextmanager
-def timed_map_coordinates(function, spent):
+def timed_map_coordinates(function, spent, clock=time.perf_counter):
     """Route augment_spatial's map_coordinates (looked up in batchgenerators' utils, where
-    ``interpolate_img`` lives) through ``function``, appending each call's seconds to
-    ``spent``; restored afterwards."""
+    ``interpolate_img`` lives) through ``function``, appending each call's seconds on
+    ``clock`` to ``spent``; restored afterwards."""
     original = utils.map_coordinates
 
     def timed(*args, **kwargs):
-        start = time.perf_counter()
+        start = clock()
         result = function(*args, **kwargs)
-        spent.append(time.perf_counter() - start)
+        spent.append(clock() - start)
         return result
 
     utils.map_coordinates = timed
@@ -93,10 +97,10 @@ def timed_map_coordinates(function, spent):
         utils.map_coordinates = original
 
 
-def augment(batch, function, spent):
+def augment(batch, function, spent, clock=time.perf_counter):
     """One seeded augment_spatial call on ``batch`` with ``function`` as map_coordinates."""
     np.random.seed(SEED)
-    with timed_map_coordinates(function, spent):
+    with timed_map_coordinates(function, spent, clock):
         return spatial.augment_spatial(*batch, **SPATIAL)
 
 
