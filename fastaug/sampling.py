@@ -84,6 +84,7 @@ def sample(coefficients, interp, out, *, matrix=None, offset=None, coordinates=N
         rank = matrix.shape[0]
     chunk = min(CHUNK, n_points)
     order, mode, cval, npad = interp
+    nearest = order == 0 and mode != GRID_CONSTANT  # one tap per point: a kernel of its own
 
     def worker(claim):
         values = np.empty((1, chunk))
@@ -99,7 +100,10 @@ def sample(coefficients, interp, out, *, matrix=None, offset=None, coordinates=N
             else:
                 first = p0
             part = values if n == chunk else values[:, :n]
-            kernels.geometric_gather(flat, dims, points, first, order, mode, cval, npad, part)
+            if nearest:
+                kernels.geometric_nearest(flat, dims, points, first, mode, cval, npad, part)
+            else:
+                kernels.geometric_gather(flat, dims, points, first, order, mode, cval, npad, part)
             rotate_kernels.planes_store(part, dest[:, :, p0 : p0 + n], 0, 1, *cast)
 
     n_chunks = -(-n_points // chunk)

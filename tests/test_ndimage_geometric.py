@@ -409,3 +409,23 @@ def test_coordinates_beyond_int64_stay_inside_the_array(mode):
         for c in (coords, coords[::-1]):
             got = fastaug.map_coordinates(data, c, order=order, mode=mode, cval=-1.0)
             assert np.all(np.isnan(got) | (np.abs(got) <= bound)), (order, got)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("shape", [(7,), (5, 6), (4, 5, 3), (3, 2, 4, 3)])
+def test_order_0_reads_one_value_as_scipy_sums_it(shape, mode):
+    """Order 0 reads one input value per point (its own kernel outside grid-constant mode),
+    summed from 0.0 as SciPy sums a footprint: -0.0 comes out as 0.0; NaN and infinities
+    pass through. Points far out, on halves and on the edges, 1 to 4 axes."""
+    rng = np.random.default_rng(len(shape))
+    data = sample(rng, shape, np.float64)
+    data.flat[::3] = -0.0
+    data.flat[1::7] = np.nan
+    data.flat[2::5] = -np.inf
+    for spread in (3.0, 1000.0):
+        coords = coordinates_for(rng, shape, n=200, spread=spread)
+        for output in (None, np.float32):
+            kwargs = dict(order=0, mode=mode, cval=-0.0, output=output)
+            assert_same("map_coordinates", data, coords, context=shape, **kwargs)
+    matrix = np.linalg.qr(rng.standard_normal((len(shape),) * 2))[0] * 1.3
+    assert_same("affine_transform", data, matrix, 0.7, output_shape=(5,) * len(shape), order=0)

@@ -202,6 +202,33 @@ def geometric_gather(c, dims, coords, p0, order, mode, cval, npad, values):
 
 
 @jit
+def geometric_nearest(c, dims, coords, p0, mode, cval, npad, values):
+    """:func:`geometric_gather` at order 0, any mode but grid-constant, any number of
+    axes: each point reads one coefficient, chosen and folded as that kernel chooses it.
+    Its footprint sum there is ``0.0 + c * 1.0 * 1.0 ...``, which is ``0.0 + c`` exactly
+    (-0.0 becomes 0.0, as in SciPy). Without the weight and tap tables, 64^3 points from
+    a 96^3 volume took 9.5-11 ms instead of 15 ms on one thread (SciPy: 10.5-16 ms).
+    """
+    ndim = dims.shape[0]
+    first = ndim - coords.shape[0]  # added leading axes: index 0
+    spline_mode = boundary_spline_mode(mode)
+    out = values[0]
+    for j in range(out.shape[0]):
+        index = 0
+        for a in range(first, ndim):
+            n = dims[a]
+            start, _, inside = _axis_start(coords[a - first, p0 + j], n, npad, 0, mode)
+            if not inside:
+                index = -1
+                break
+            if not 0 <= start < n:
+                start, _ = _tap_line(start, n, spline_mode, False)
+                start = min(max(start, 0), n - 1)  # beyond int64: see geometric_gather
+            index = index * n + start
+        out[j] = cval if index < 0 else 0.0 + c[index]
+
+
+@jit
 def _sum_footprint(c, last, lines, weights, taps, counter):
     """One point's footprint sum on any number of axes: a counter over the taps, last axis
     fastest (SciPy's ``fcoordinates`` table), products in axis order."""
