@@ -8,7 +8,13 @@ import numpy as np
 from . import _validation as v
 from . import sampling, splines, zoomshift
 from .geometry import rotation_geometry
-from .plan import KEEP_BUFFERS_PIXELS, apply_plans, cached_plan, single_image_call
+from .plan import (
+    KEEP_BUFFERS_PIXELS,
+    apply_plans,
+    cached_affine_plan,
+    cached_plan,
+    single_image_call,
+)
 
 #: Small single-image calls seen before, by their arguments: a drop-in used one image at a
 #: time in a loop repeats the same arguments, and then pays for no validation or set-up
@@ -126,12 +132,30 @@ def rotate(
     else:
         apply_plans(plans[:1], arr, out, axes)
         if key is not None:
-            call = single_image_call(plans[0], arr.dtype, out.dtype)
-            with _SINGLE_CALLS_ADDING:
-                if len(_SINGLE_CALLS) >= _SINGLE_CALLS_MAX:
-                    del _SINGLE_CALLS[next(iter(_SINGLE_CALLS))]
-                _SINGLE_CALLS[key] = call
+            _remember(key, plans[0], arr, out)
     return out
+
+
+def _remember(key, plan, arr, out):
+    """Keep the single-image call of ``plan`` from ``arr`` to ``out`` for ``key``."""
+    call = single_image_call(plan, arr.dtype, out.dtype)
+    with _SINGLE_CALLS_ADDING:
+        if len(_SINGLE_CALLS) >= _SINGLE_CALLS_MAX:
+            del _SINGLE_CALLS[next(iter(_SINGLE_CALLS))]
+        _SINGLE_CALLS[key] = call
+
+
+def _repeatable_input(input):
+    """``input`` may be passed as it is to a kept single-image call: a small, C-contiguous,
+    native-order real 2-D ndarray."""
+    return (
+        type(input) is np.ndarray
+        and input.ndim == 2
+        and input.size <= KEEP_BUFFERS_PIXELS
+        and input.flags.c_contiguous
+        and input.dtype.isnative
+        and input.dtype.kind in "biuf"
+    )
 
 
 def _single_call_key(input, angle, axes, reshape, output, order, mode, cval, prefilter):
@@ -142,13 +166,8 @@ def _single_call_key(input, angle, axes, reshape, output, order, mode, cval, pre
     key, since ``-0.0 == 0.0`` but SciPy's results may differ in the sign of a zero.
     """
     if (
-        type(input) is not np.ndarray
-        or input.ndim != 2
-        or input.size > KEEP_BUFFERS_PIXELS
+        not _repeatable_input(input)
         or output is not None
-        or not input.flags.c_contiguous
-        or not input.dtype.isnative
-        or input.dtype.kind not in "biuf"
         or type(order) is not int
         or type(mode) is not str
         or type(axes) is not tuple
@@ -294,6 +313,13 @@ def affine_transform(
            [ 9., 10., 11.],
            [ 0.,  0.,  0.]])
     """
+    key = _affine_call_key(
+        input, matrix, offset, output_shape, output, order, mode, cval, prefilter
+    )
+    if key is not None:
+        call = _SINGLE_CALLS.get(key)
+        if call is not None:
+            return call(input)
     order = v.spline_order(order)
     arr = np.asarray(input)
     if output_shape is None:
@@ -307,8 +333,25 @@ def affine_transform(
             f"a diagonal matrix needs an output of at least the input's {arr.ndim} axes; "
             f"got output shape {out.shape}"
         )
+    # Small planes run on a cached AffinePlan, as rotate does: its tap tables (about 200
+    # bytes per output pixel) pay off where a drop-in repeats its arguments in a loop.
+    planned = []
+    plane = (
+        matrix.ndim == 2
+        and arr.ndim == out.ndim == 2
+        and max(arr.size, out.size) <= KEEP_BUFFERS_PIXELS
+    )
 
     def run(part, out_part, cval_part):
+        if plane:
+            _, cval_part = _checked(part, out_part, order, mode, cval_part, prefilter)
+            plan = cached_affine_plan(
+                part.shape, matrix, offset, out.shape, order, mode, cval_part, prefilter
+            )
+            if out.size:
+                apply_plans((plan,), part, out_part, (0, 1))
+            planned.append(plan)
+            return
         interp, coefficients = _sampled(part, out_part, order, mode, cval_part, prefilter)
         if matrix.ndim == 2:
             sampling.sample(coefficients, interp, out_part, matrix=matrix, offset=offset)
@@ -323,17 +366,68 @@ def affine_transform(
         out_part[...] = first[(Ellipsis,) + (None,) * (out.ndim - arr.ndim)]
 
     _real_parts(arr, out, cval, run)
+    if key is not None and planned and out.size:
+        _remember(key, planned[0], arr, out)
     return out
 
 
-def _sampled(part, out, order, mode, cval, prefilter):
-    """``(interp, coefficients)`` for the samplers, after SciPy's checks of ``mode``,
-    ``cval`` and the dtypes, and the refusal of an empty input SciPy cannot extend into
-    ``out``: :func:`_coefficients` (float64 where prefiltered, else ``part`` itself)."""
+def _affine_call_key(input, matrix, offset, output_shape, output, order, mode, cval, prefilter):
+    """:func:`_single_call_key` for :func:`affine_transform`: the matrix and an array
+    offset by their dtype, shape and bytes (which tell every number apart, signs of zeros
+    included), other offsets and ``output_shape`` only as exact ints and floats."""
+    if (
+        not _repeatable_input(input)
+        or output is not None
+        or type(matrix) is not np.ndarray
+        or matrix.dtype.kind not in "fiu"
+        or type(order) is not int
+        or type(mode) is not str
+        or type(prefilter) is not bool
+        or type(cval) not in (int, float)
+    ):
+        return None
+    if type(offset) is np.ndarray and offset.dtype.kind in "fiu":
+        offset_key = (offset.dtype, offset.shape, offset.tobytes())
+    elif type(offset) in (int, float):
+        offset_key = v.with_sign(offset)
+    elif type(offset) in (tuple, list) and all(type(x) in (int, float) for x in offset):
+        offset_key = tuple(map(v.with_sign, offset))
+    else:
+        return None
+    if output_shape is not None and not (
+        type(output_shape) is tuple and all(type(n) is int for n in output_shape)
+    ):
+        return None
+    return (
+        "affine_transform",
+        input.shape,
+        input.dtype,
+        matrix.dtype,
+        matrix.shape,
+        matrix.tobytes(),
+        offset_key,
+        output_shape,
+        order,
+        mode,
+        *v.with_sign(cval),
+        prefilter,
+    )
+
+
+def _checked(part, out, order, mode, cval, prefilter):
+    """``(mode code, cval)`` after SciPy's checks of ``mode``, ``cval`` and the input
+    dtype, and the refusal of an empty input SciPy cannot extend into ``out``."""
     code = v.mode_code(mode)
     v.check_dtype(part.dtype, "input")
     cval = v.real_scalar(cval, "cval")
     v.empty_plane(part.shape, out.shape, mode, order, prefilter)
+    return code, cval
+
+
+def _sampled(part, out, order, mode, cval, prefilter):
+    """``(interp, coefficients)`` for the samplers, after :func:`_checked`:
+    :func:`_coefficients` (float64 where prefiltered, else ``part`` itself)."""
+    code, cval = _checked(part, out, order, mode, cval, prefilter)
     coefficients, npad = _coefficients(part, order, mode, cval, prefilter)
     return sampling.Interp(order, code, cval, npad), coefficients
 
