@@ -22,6 +22,8 @@ from .plan import (
 _SINGLE_CALLS = {}
 _SINGLE_CALLS_MAX = 64
 _SINGLE_CALLS_ADDING = threading.Lock()  # eviction iterates the dict
+#: Arguments of single-image calls seen once (affine_transform keeps a call on the second).
+_SEEN_ONCE = {}
 
 _SHARED_DOC = """
     order : int, optional
@@ -319,7 +321,7 @@ def affine_transform(
     if key is not None:
         call = _SINGLE_CALLS.get(key)
         if call is not None:
-            return call(input)
+            return call(input, output if type(output) is np.ndarray else None)
     order = v.spline_order(order)
     arr = np.asarray(input)
     if output_shape is None:
@@ -333,25 +335,25 @@ def affine_transform(
             f"a diagonal matrix needs an output of at least the input's {arr.ndim} axes; "
             f"got output shape {out.shape}"
         )
-    # Small planes run on a cached AffinePlan, as rotate does: its tap tables (about 200
-    # bytes per output pixel) pay off where a drop-in repeats its arguments in a loop.
-    planned = []
-    plane = (
-        matrix.ndim == 2
-        and arr.ndim == out.ndim == 2
-        and max(arr.size, out.size) <= KEEP_BUFFERS_PIXELS
-    )
+    if (
+        key is not None
+        and matrix.ndim == 2
+        and out.ndim == 2
+        and 0 < out.size <= KEEP_BUFFERS_PIXELS
+        and _seen_before(key)
+    ):
+        # Arguments repeated, as by a drop-in called in a loop: from now on they run on an
+        # AffinePlan and the single-image path of rotate. Not on first sight: building the
+        # tap tables costs several times the point sampler's call (28 x 28: ~500 us, ~80).
+        _, cval = _checked(arr, out, order, mode, cval, prefilter)
+        plan = cached_affine_plan(
+            arr.shape, matrix, offset, out.shape, order, mode, cval, prefilter
+        )
+        apply_plans((plan,), arr, out, (0, 1))
+        _remember(key, plan, arr, out)
+        return out
 
     def run(part, out_part, cval_part):
-        if plane:
-            _, cval_part = _checked(part, out_part, order, mode, cval_part, prefilter)
-            plan = cached_affine_plan(
-                part.shape, matrix, offset, out.shape, order, mode, cval_part, prefilter
-            )
-            if out.size:
-                apply_plans((plan,), part, out_part, (0, 1))
-            planned.append(plan)
-            return
         interp, coefficients = _sampled(part, out_part, order, mode, cval_part, prefilter)
         if matrix.ndim == 2:
             sampling.sample(coefficients, interp, out_part, matrix=matrix, offset=offset)
@@ -366,18 +368,29 @@ def affine_transform(
         out_part[...] = first[(Ellipsis,) + (None,) * (out.ndim - arr.ndim)]
 
     _real_parts(arr, out, cval, run)
-    if key is not None and planned and out.size:
-        _remember(key, planned[0], arr, out)
     return out
+
+
+def _seen_before(key):
+    """Whether ``key``'s arguments came before (and were not yet given a kept call); the
+    last :data:`_SINGLE_CALLS_MAX` keys seen once are remembered."""
+    with _SINGLE_CALLS_ADDING:
+        if _SEEN_ONCE.pop(key, False):
+            return True
+        if len(_SEEN_ONCE) >= _SINGLE_CALLS_MAX:
+            del _SEEN_ONCE[next(iter(_SEEN_ONCE))]
+        _SEEN_ONCE[key] = True
+        return False
 
 
 def _affine_call_key(input, matrix, offset, output_shape, output, order, mode, cval, prefilter):
     """:func:`_single_call_key` for :func:`affine_transform`: the matrix and an array
     offset by their dtype, shape and bytes (which tell every number apart, signs of zeros
-    included), other offsets and ``output_shape`` only as exact ints and floats."""
+    included), other offsets and ``output_shape`` only as exact ints and floats; ``output``
+    as a dtype, or an array the kept call can write (C-contiguous, writeable, native, apart
+    from the input) by its shape and dtype."""
     if (
         not _repeatable_input(input)
-        or output is not None
         or type(matrix) is not np.ndarray
         or matrix.dtype.kind not in "fiu"
         or type(order) is not int
@@ -385,6 +398,18 @@ def _affine_call_key(input, matrix, offset, output_shape, output, order, mode, c
         or type(prefilter) is not bool
         or type(cval) not in (int, float)
     ):
+        return None
+    if output is None or type(output) is type or isinstance(output, np.dtype):
+        output_key = output
+    elif (
+        type(output) is np.ndarray
+        and output.flags.c_contiguous
+        and output.flags.writeable
+        and output.dtype.isnative
+        and not np.may_share_memory(output, input)
+    ):
+        output_key = (output.shape, output.dtype)
+    else:
         return None
     if type(offset) is np.ndarray and offset.dtype.kind in "fiu":
         offset_key = (offset.dtype, offset.shape, offset.tobytes())
@@ -407,6 +432,7 @@ def _affine_call_key(input, matrix, offset, output_shape, output, order, mode, c
         matrix.tobytes(),
         offset_key,
         output_shape,
+        output_key,
         order,
         mode,
         *v.with_sign(cval),

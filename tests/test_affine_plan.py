@@ -11,7 +11,7 @@ from scipy import ndimage
 import fastaug
 from fastaug import ndimage as fast_ndimage
 from fastaug.geometry import rotation_geometry
-from fastaug.plan import KEEP_BUFFERS_PIXELS, AffinePlan, RotationPlan
+from fastaug.plan import KEEP_BUFFERS_PIXELS, AffinePlan, RotationPlan, _cached_affine_plan
 
 from conftest import MODES
 from tolerances import assert_matches_scipy
@@ -23,10 +23,11 @@ def _kept_affine_calls():
     return {k: c for k, c in fast_ndimage._SINGLE_CALLS.items() if k[0] == "affine_transform"}
 
 
-def _same_twice(data, *args, **kwargs):
-    """fastaug's first and (cached) second call both equal SciPy's."""
+def _same_each_time(data, *args, **kwargs):
+    """fastaug's first call (the point sampler), second (a plan built) and third (the kept
+    call) all equal SciPy's."""
     expected = ndimage.affine_transform(data, *args, **kwargs)
-    for _ in range(2):
+    for _ in range(3):
         assert_matches_scipy(fastaug.affine_transform(data, *args, **kwargs), expected)
 
 
@@ -41,10 +42,10 @@ def test_matrix_forms_and_output_shapes_match_scipy_from_the_cache(order, mode):
     # 28 x 27: SciPy 1.17's reflect prefilter is exact on axes this long (conftest)
     for out_shape in (None, (31, 26), (9, 14)):
         kwargs = dict(output_shape=out_shape, order=order, mode=mode, cval=-1.25)
-        _same_twice(data, SHEAR, tuple(offset), **kwargs)
-        _same_twice(data, homogeneous, **kwargs)
-        _same_twice(data, homogeneous[:2], **kwargs)
-        _same_twice(data, SHEAR, offset, prefilter=False, **kwargs)
+        _same_each_time(data, SHEAR, tuple(offset), **kwargs)
+        _same_each_time(data, homogeneous, **kwargs)
+        _same_each_time(data, homogeneous[:2], **kwargs)
+        _same_each_time(data, SHEAR, offset, prefilter=False, **kwargs)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float32, np.float64, np.bool_])
@@ -53,26 +54,54 @@ def test_input_and_output_dtypes_match_scipy(dtype, output):
     rng = np.random.default_rng(3)
     data = (rng.random((12, 13)) * 200).astype(dtype)
     for order in (0, 1, 3):
-        results = []
-        for run in (fastaug.affine_transform, ndimage.affine_transform):
-            out = np.zeros((12, 13), np.float32) if output == "array" else output
-            result = run(data, SHEAR, (1.0, -0.5), output=out, order=order, mode="nearest")
-            assert output != "array" or result is out
-            results.append(result)
-        assert_matches_scipy(*results)
+        for _ in range(3):  # the point sampler, a plan built, the kept call
+            results = []
+            for run in (fastaug.affine_transform, ndimage.affine_transform):
+                out = np.zeros((12, 13), np.float32) if output == "array" else output
+                result = run(data, SHEAR, (1.0, -0.5), output=out, order=order, mode="nearest")
+                assert output != "array" or result is out
+                results.append(result)
+            assert_matches_scipy(*results)
+
+
+def test_output_arrays_of_any_layout_or_the_input_itself_match_scipy():
+    rng = np.random.default_rng(12)
+    for make in (
+        lambda: np.zeros((9, 8), ">f8"),
+        lambda: np.zeros((8, 9), np.float32).T,
+        lambda: np.zeros((18, 8), np.int16)[::2],
+        lambda: np.zeros((9, 8), np.uint8),
+    ):
+        for _ in range(3):
+            data = rng.random((9, 8)) * 100
+            target, reference = make(), make()
+            assert fastaug.affine_transform(data, SHEAR, 0.5, output=target) is target
+            ndimage.affine_transform(data, SHEAR, 0.5, output=reference)
+            assert_matches_scipy(target, reference)
+    data = rng.random((9, 8))
+    for _ in range(3):
+        expected = ndimage.affine_transform(data, SHEAR, 0.5, order=1)
+        assert fastaug.affine_transform(data, SHEAR, 0.5, order=1, output=data) is data
+        assert_matches_scipy(data, expected)
 
 
 def test_complex_input_resamples_both_parts_with_their_cval():
     rng = np.random.default_rng(4)
     data = rng.random((9, 10)) + 1j * rng.random((9, 10))
-    _same_twice(data, SHEAR, 0.5, order=3, cval=1.5 - 2j)
+    _same_each_time(data, SHEAR, 0.5, order=3, cval=1.5 - 2j)
 
 
 def test_repeated_arguments_are_served_by_one_kept_call():
     data = np.random.default_rng(5).random((28, 28))
     fast_ndimage._SINGLE_CALLS.clear()
+    fast_ndimage._SEEN_ONCE.clear()
+    built = _cached_affine_plan.cache_info().misses
+    fastaug.affine_transform(data, SHEAR, (2.0, -3.0), order=3)
+    # first sight: the point sampler (building a plan costs several of its calls)
+    assert not _kept_affine_calls() and _cached_affine_plan.cache_info().misses == built
     for _ in range(3):
-        _same_twice(data, SHEAR, (2.0, -3.0), order=3)
+        _same_each_time(data, SHEAR, (2.0, -3.0), order=3)
+    assert _cached_affine_plan.cache_info().misses == built + 1
     kept = _kept_affine_calls()
     assert len(kept) == 1
     (call,) = kept.values()
@@ -114,9 +143,9 @@ def test_different_numbers_never_share_a_plan():
 def test_a_matrix_changed_in_place_is_a_new_call():
     data = np.random.default_rng(7).random((8, 8))
     matrix = SHEAR.copy()
-    _same_twice(data, matrix, 0.0, order=1)
+    _same_each_time(data, matrix, 0.0, order=1)
     matrix[1, 0] += 0.25
-    _same_twice(data, matrix, 0.0, order=1)
+    _same_each_time(data, matrix, 0.0, order=1)
 
 
 def test_bad_arguments_raise_after_a_good_call_was_kept():
@@ -137,8 +166,8 @@ def test_large_planes_keep_no_call():
     side = int(KEEP_BUFFERS_PIXELS**0.5) + 8
     data = np.random.default_rng(8).random((side, side))
     fast_ndimage._SINGLE_CALLS.clear()
-    _same_twice(data, SHEAR, 1.0, order=3)
-    _same_twice(data[:20, :20], SHEAR, 1.0, output_shape=(side, side), order=1)
+    _same_each_time(data, SHEAR, 1.0, order=3)
+    _same_each_time(data[:20, :20], SHEAR, 1.0, output_shape=(side, side), order=1)
     assert not _kept_affine_calls()
 
 
