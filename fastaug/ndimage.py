@@ -1,5 +1,6 @@
 """SciPy-signature functions: validate, choose a plan, run the kernel."""
 
+import math
 import threading
 import warnings
 
@@ -411,12 +412,17 @@ def _affine_call_key(input, matrix, offset, output_shape, output, order, mode, c
         output_key = (output.shape, output.dtype)
     else:
         return None
-    if type(offset) is np.ndarray and offset.dtype.kind in "fiu":
-        offset_key = (offset.dtype, offset.shape, offset.tobytes())
+    # Each form of offset is tagged, so that keys of two forms never compare equal; only
+    # two numbers can make a valid offset for a plane.
+    if type(offset) in (tuple, list) and len(offset) == 2:
+        y, x = offset
+        if type(y) not in (int, float) or type(x) not in (int, float):
+            return None
+        offset_key = ("pair", y, x, math.copysign(1.0, y), math.copysign(1.0, x))
+    elif type(offset) is np.ndarray and offset.dtype.kind in "fiu":
+        offset_key = ("array", offset.dtype, offset.shape, offset.tobytes())
     elif type(offset) in (int, float):
-        offset_key = v.with_sign(offset)
-    elif type(offset) in (tuple, list) and all(type(x) in (int, float) for x in offset):
-        offset_key = tuple(map(v.with_sign, offset))
+        offset_key = ("number", *v.with_sign(offset))
     else:
         return None
     if output_shape is not None and not (
