@@ -623,10 +623,11 @@ class SingleImageCall:
                 (plane, across),
                 (across, _WHOLE_PLANE, 1, cols, s.order, s.prefilter_init),
             )
+        # the image's place in the loaded plane (inside the pre-pad)
+        interior = loaded[: rows * cols].reshape(rows, cols)
+        interior = interior[s.npad : s.npad + s.height, s.npad : s.npad + s.width]
         arguments = (
-            loaded,
-            (1,) + s[:2],
-            s.npad,
+            interior,
             prefilter,
             (gathered, self.taps, plan.wy, plan.wx, plan.outside, s.order, s.cval, values),
             values,
@@ -640,8 +641,10 @@ class SingleImageCall:
         """Rotate ``image`` (C-contiguous, native order, the input dtype) into ``out`` (any
         array of the output dtype whose ``reshape(1, 1, -1)`` is a view) or a new array.
         Without a prefilter the loaded plane is ready as it is (no pre-pad either)."""
-        loaded, batch_shape, npad, prefilter, gather, values, out_pixels = self._kernel_arguments()
-        rotate_kernels.tile_load(image.reshape(batch_shape), 0, 1, npad, loaded)
+        interior, prefilter, gather, values, out_pixels = self._kernel_arguments()
+        # One image is loaded and (to floats) stored by NumPy: the same C conversions as the
+        # kernels', at a sixth and a third of their call's cost (0.3 and 0.6 us for 28 x 28).
+        interior[...] = image
         if prefilter is not None:
             pad, columns_pass, turn, rows_pass = prefilter
             rotate_kernels.tile_pad(*pad)
@@ -649,6 +652,11 @@ class SingleImageCall:
             rotate_kernels.plane_transpose(*turn)
             spline_kernels.spline_filter_lines(*rows_pass)
         rotate_kernels.tile_gather(*gather)
+        if self.cast[0] == rotate_kernels.CAST_FLOAT:
+            if out is None:
+                return values.reshape(self.out_shape).astype(self.out_dtype)
+            np.copyto(out.reshape(out_pixels), values.reshape(out_pixels))
+            return out
         if out is None:
             out = np.empty(self.out_shape, self.out_dtype)
         rotate_kernels.tile_store(values, out.reshape(out_pixels), 0, 0, 1, *self.cast)

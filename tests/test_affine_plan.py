@@ -220,3 +220,14 @@ def test_rotation_plan_is_rotation_geometry_plus_an_affine_plan():
     assert isinstance(rotation, AffinePlan) and rotation.out_shape == out_shape
     assert_matches_scipy(rotation(images), affine(images))
     assert repr(rotation).startswith("RotationPlan(shape=(9, 11), angle=33.0")
+
+
+@pytest.mark.parametrize("dtype", [np.uint64, np.int64, np.uint32, np.int8])
+def test_integers_beyond_a_double_load_as_scipy_loads_them(dtype):
+    """Integers a double cannot hold round as in SciPy's C conversion (floating outputs:
+    a uint64 output near 2**64 differs on main already, in the store kernels)."""
+    info = np.iinfo(dtype)
+    edges = [info.max, info.max - 1, info.min, info.max // 3 + 1, 3]
+    data = np.resize(np.array(edges, dtype), (6, 7))
+    for output in (np.float32, np.float64):
+        _same_each_time(data, SHEAR, 0.25, order=1, mode="nearest", output=output)
