@@ -146,20 +146,13 @@ class AffinePlan:
     def __setattr__(self, name, value):
         raise AttributeError(f"{type(self).__name__} is immutable")
 
+    def _interpolation(self):
+        """``(order, mode, cval, prefilter)``, as the constructors take them."""
+        return self.order, self.mode, self.cval, self.prefilter
+
     def __reduce__(self):
-        return (
-            _rebuild_affine_plan,
-            (
-                self.shape,
-                self.matrix,
-                self.offset,
-                self.out_shape,
-                self.order,
-                self.mode,
-                self.cval,
-                self.prefilter,
-            ),
-        )
+        arguments = (self.shape, self.matrix, self.offset, self.out_shape)
+        return _rebuild_affine_plan, arguments + self._interpolation()
 
     def __repr__(self):
         return (
@@ -257,18 +250,7 @@ class RotationPlan(AffinePlan):
         )
 
     def __reduce__(self):
-        return (
-            _rebuild_plan,
-            (
-                self.shape,
-                self.angle,
-                self.reshape,
-                self.order,
-                self.mode,
-                self.cval,
-                self.prefilter,
-            ),
-        )
+        return _rebuild_plan, (self.shape, self.angle, self.reshape) + self._interpolation()
 
     def __repr__(self):
         return (
