@@ -167,7 +167,8 @@ def test_large_planes_keep_no_call():
     data = np.random.default_rng(8).random((side, side))
     fast_ndimage._SINGLE_CALLS.clear()
     _same_each_time(data, SHEAR, 1.0, order=3)
-    _same_each_time(data[:20, :20], SHEAR, 1.0, output_shape=(side, side), order=1)
+    small = np.ascontiguousarray(data[:20, :20])
+    _same_each_time(small, SHEAR, 1.0, output_shape=(side, side), order=1)
     assert not _kept_affine_calls()
 
 
