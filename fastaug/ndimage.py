@@ -1,5 +1,6 @@
 """SciPy-signature functions: validate, choose a plan, run the kernel."""
 
+import math
 import threading
 import warnings
 
@@ -8,7 +9,13 @@ import numpy as np
 from . import _validation as v
 from . import sampling, splines, zoomshift
 from .geometry import rotation_geometry
-from .plan import KEEP_BUFFERS_PIXELS, apply_plans, cached_plan, single_image_call
+from .plan import (
+    KEEP_BUFFERS_PIXELS,
+    apply_plans,
+    cached_affine_plan,
+    cached_plan,
+    single_image_call,
+)
 
 #: Small single-image calls seen before, by their arguments: a drop-in used one image at a
 #: time in a loop repeats the same arguments, and then pays for no validation or set-up
@@ -16,6 +23,8 @@ from .plan import KEEP_BUFFERS_PIXELS, apply_plans, cached_plan, single_image_ca
 _SINGLE_CALLS = {}
 _SINGLE_CALLS_MAX = 64
 _SINGLE_CALLS_ADDING = threading.Lock()  # eviction iterates the dict
+#: Arguments of single-image calls seen once (affine_transform keeps a call on the second).
+_SEEN_ONCE = {}
 
 _SHARED_DOC = """
     order : int, optional
@@ -126,12 +135,30 @@ def rotate(
     else:
         apply_plans(plans[:1], arr, out, axes)
         if key is not None:
-            call = single_image_call(plans[0], arr.dtype, out.dtype)
-            with _SINGLE_CALLS_ADDING:
-                if len(_SINGLE_CALLS) >= _SINGLE_CALLS_MAX:
-                    del _SINGLE_CALLS[next(iter(_SINGLE_CALLS))]
-                _SINGLE_CALLS[key] = call
+            _remember(key, plans[0], arr, out)
     return out
+
+
+def _remember(key, plan, arr, out):
+    """Keep the single-image call of ``plan`` from ``arr`` to ``out`` for ``key``."""
+    call = single_image_call(plan, arr.dtype, out.dtype)
+    with _SINGLE_CALLS_ADDING:
+        if len(_SINGLE_CALLS) >= _SINGLE_CALLS_MAX:
+            del _SINGLE_CALLS[next(iter(_SINGLE_CALLS))]
+        _SINGLE_CALLS[key] = call
+
+
+def _repeatable_input(input):
+    """``input`` may be passed as it is to a kept single-image call: a small, C-contiguous,
+    native-order real 2-D ndarray."""
+    return (
+        type(input) is np.ndarray
+        and input.ndim == 2
+        and input.size <= KEEP_BUFFERS_PIXELS
+        and input.flags.c_contiguous
+        and input.dtype.isnative
+        and input.dtype.kind in "biuf"
+    )
 
 
 def _single_call_key(input, angle, axes, reshape, output, order, mode, cval, prefilter):
@@ -142,13 +169,8 @@ def _single_call_key(input, angle, axes, reshape, output, order, mode, cval, pre
     key, since ``-0.0 == 0.0`` but SciPy's results may differ in the sign of a zero.
     """
     if (
-        type(input) is not np.ndarray
-        or input.ndim != 2
-        or input.size > KEEP_BUFFERS_PIXELS
+        not _repeatable_input(input)
         or output is not None
-        or not input.flags.c_contiguous
-        or not input.dtype.isnative
-        or input.dtype.kind not in "biuf"
         or type(order) is not int
         or type(mode) is not str
         or type(axes) is not tuple
@@ -294,6 +316,13 @@ def affine_transform(
            [ 9., 10., 11.],
            [ 0.,  0.,  0.]])
     """
+    key = _affine_call_key(
+        input, matrix, offset, output_shape, output, order, mode, cval, prefilter
+    )
+    if key is not None:
+        call = _SINGLE_CALLS.get(key)
+        if call is not None:
+            return call(input, output if type(output) is np.ndarray else None)
     order = v.spline_order(order)
     arr = np.asarray(input)
     if output_shape is None:
@@ -307,6 +336,23 @@ def affine_transform(
             f"a diagonal matrix needs an output of at least the input's {arr.ndim} axes; "
             f"got output shape {out.shape}"
         )
+    if (
+        key is not None
+        and matrix.ndim == 2
+        and out.ndim == 2
+        and 0 < out.size <= KEEP_BUFFERS_PIXELS
+        and _seen_before(key)
+    ):
+        # Arguments repeated, as by a drop-in called in a loop: from now on they run on an
+        # AffinePlan and the single-image path of rotate. Not on first sight: building the
+        # tap tables costs several times the point sampler's call (28 x 28: ~500 us, ~80).
+        _, cval = _checked(arr, out, order, mode, cval, prefilter)
+        plan = cached_affine_plan(
+            arr.shape, matrix, offset, out.shape, order, mode, cval, prefilter
+        )
+        apply_plans((plan,), arr, out, (0, 1))
+        _remember(key, plan, arr, out)
+        return out
 
     def run(part, out_part, cval_part):
         interp, coefficients = _sampled(part, out_part, order, mode, cval_part, prefilter)
@@ -326,14 +372,94 @@ def affine_transform(
     return out
 
 
-def _sampled(part, out, order, mode, cval, prefilter):
-    """``(interp, coefficients)`` for the samplers, after SciPy's checks of ``mode``,
-    ``cval`` and the dtypes, and the refusal of an empty input SciPy cannot extend into
-    ``out``: :func:`_coefficients` (float64 where prefiltered, else ``part`` itself)."""
+def _seen_before(key):
+    """Whether ``key``'s arguments came before (and were not yet given a kept call); the
+    last :data:`_SINGLE_CALLS_MAX` keys seen once are remembered."""
+    with _SINGLE_CALLS_ADDING:
+        if _SEEN_ONCE.pop(key, False):
+            return True
+        if len(_SEEN_ONCE) >= _SINGLE_CALLS_MAX:
+            del _SEEN_ONCE[next(iter(_SEEN_ONCE))]
+        _SEEN_ONCE[key] = True
+        return False
+
+
+def _affine_call_key(input, matrix, offset, output_shape, output, order, mode, cval, prefilter):
+    """:func:`_single_call_key` for :func:`affine_transform`: the matrix and an array
+    offset by their dtype, shape and bytes (which tell every number apart, signs of zeros
+    included), other offsets and ``output_shape`` only as exact ints and floats; ``output``
+    as a dtype, or an array the kept call can write (C-contiguous, writeable, native, apart
+    from the input) by its shape and dtype."""
+    if (
+        not _repeatable_input(input)
+        or type(matrix) is not np.ndarray
+        or matrix.dtype.kind not in "fiu"
+        or type(order) is not int
+        or type(mode) is not str
+        or type(prefilter) is not bool
+        or type(cval) not in (int, float)
+    ):
+        return None
+    if output is None or type(output) is type or isinstance(output, np.dtype):
+        output_key = output
+    elif (
+        type(output) is np.ndarray
+        and output.flags.c_contiguous
+        and output.flags.writeable
+        and output.dtype.isnative
+        and not np.may_share_memory(output, input)
+    ):
+        output_key = (output.shape, output.dtype)
+    else:
+        return None
+    # Each form of offset is tagged, so that keys of two forms never compare equal; only
+    # two numbers can make a valid offset for a plane.
+    if type(offset) in (tuple, list) and len(offset) == 2:
+        y, x = offset
+        if type(y) not in (int, float) or type(x) not in (int, float):
+            return None
+        offset_key = ("pair", y, x, math.copysign(1.0, y), math.copysign(1.0, x))
+    elif type(offset) is np.ndarray and offset.dtype.kind in "fiu":
+        offset_key = ("array", offset.dtype, offset.shape, offset.tobytes())
+    elif type(offset) in (int, float):
+        offset_key = ("number", *v.with_sign(offset))
+    else:
+        return None
+    if output_shape is not None and not (
+        type(output_shape) is tuple and all(type(n) is int for n in output_shape)
+    ):
+        return None
+    return (
+        "affine_transform",
+        input.shape,
+        input.dtype,
+        matrix.dtype,
+        matrix.shape,
+        matrix.tobytes(),
+        offset_key,
+        output_shape,
+        output_key,
+        order,
+        mode,
+        *v.with_sign(cval),
+        prefilter,
+    )
+
+
+def _checked(part, out, order, mode, cval, prefilter):
+    """``(mode code, cval)`` after SciPy's checks of ``mode``, ``cval`` and the input
+    dtype, and the refusal of an empty input SciPy cannot extend into ``out``."""
     code = v.mode_code(mode)
     v.check_dtype(part.dtype, "input")
     cval = v.real_scalar(cval, "cval")
     v.empty_plane(part.shape, out.shape, mode, order, prefilter)
+    return code, cval
+
+
+def _sampled(part, out, order, mode, cval, prefilter):
+    """``(interp, coefficients)`` for the samplers, after :func:`_checked`:
+    :func:`_coefficients` (float64 where prefiltered, else ``part`` itself)."""
+    code, cval = _checked(part, out, order, mode, cval, prefilter)
     coefficients, npad = _coefficients(part, order, mode, cval, prefilter)
     return sampling.Interp(order, code, cval, npad), coefficients
 
