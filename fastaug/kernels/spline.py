@@ -120,46 +120,52 @@ spline_weights_called = jit(spline_weights.py_func)
 
 
 @jit
-def _causal_init(c, first, step, n, z, init, lanes, save):
-    """Initialise c[first] for the causal pass on the line c[first + k*step], k < n."""
+def _causal_init(c, first, step, n, z, init, lanes, save, g):
+    """Initialise c[first] for the causal pass on the line c[first + k*step], k < n.
+
+    The line is read as ``g * c``: the first pole reads raw samples times the gain (the same
+    product SciPy stores before filtering, so the same double), later poles pass 1.0.
+    """
     last = first + (n - 1) * step
     if init == INIT_MIRROR:
         z_n_1 = math.pow(z, float(n - 1))  # a float exponent: C pow, not LLVM powi
         for b in range(lanes):
-            c[first, b] = c[first, b] + z_n_1 * c[last, b]
+            c[first, b] = g * c[first, b] + z_n_1 * (g * c[last, b])
         z_i = z
         for i in range(1, n - 1):
             a = first + i * step
             m = first + (n - 1 - i) * step
             for b in range(lanes):
-                c[first, b] += z_i * (c[a, b] + z_n_1 * c[m, b])
+                c[first, b] += z_i * (g * c[a, b] + z_n_1 * (g * c[m, b]))
             z_i *= z
         for b in range(lanes):
             c[first, b] /= 1 - z_n_1 * z_n_1
     elif init == INIT_WRAP:
+        for b in range(lanes):
+            c[first, b] *= g
         z_i = z
         for i in range(1, n):
             m = first + (n - i) * step
             for b in range(lanes):
-                c[first, b] += z_i * c[m, b]
+                c[first, b] += z_i * (g * c[m, b])
             z_i *= z
         for b in range(lanes):
             c[first, b] /= 1 - z_i
     else:  # INIT_REFLECT, SciPy >= 1.18 (no aliasing of c[0])
         z_n = math.pow(z, float(n))  # a float exponent: C pow, not LLVM powi
         for b in range(lanes):
-            save[b] = c[first, b]
-            c[first, b] = c[first, b] + z_n * c[last, b]
+            save[b] = g * c[first, b]
+            c[first, b] = save[b] + z_n * (g * c[last, b])
         z_i = z
         for i in range(1, n):
             a = first + i * step
             m = first + (n - 1 - i) * step
             if i == n - 1:
                 for b in range(lanes):
-                    c[first, b] += z_i * (c[a, b] + z_n * save[b])
+                    c[first, b] += z_i * (g * c[a, b] + z_n * save[b])
             else:
                 for b in range(lanes):
-                    c[first, b] += z_i * (c[a, b] + z_n * c[m, b])
+                    c[first, b] += z_i * (g * c[a, b] + z_n * (g * c[m, b]))
             z_i *= z
         scale = z / (1 - z_n * z_n)
         for b in range(lanes):
@@ -213,21 +219,22 @@ def spline_filter_lines(c, firsts, step, n, order, init):
     save = np.empty(lanes)
     # One line at a time, in place (written out here rather than in a per-line helper: each
     # Numba function compiles on its own and again where it is linked in).
+    # SciPy multiplies the line by the gain, then runs each pole's recursions. The gain is
+    # applied as the first pole reads the line instead (the same products, so the same
+    # doubles): one pass over the line fewer, and the lines of a tile do not fit in L1.
     for first in firsts:
-        for k in range(n):
-            r = first + k * step
-            for b in range(lanes):
-                c[r, b] *= gain
+        g = gain
         for z in poles:
-            _causal_init(c, first, step, n, z, init, lanes, save)
+            _causal_init(c, first, step, n, z, init, lanes, save, g)
             for k in range(1, n):
                 r = first + k * step
                 p = r - step
                 for b in range(lanes):
-                    c[r, b] += z * c[p, b]
+                    c[r, b] = g * c[r, b] + z * c[p, b]
             _anticausal_init(c, first, step, n, z, init, lanes)
             for k in range(n - 2, -1, -1):
                 r = first + k * step
                 q = r + step
                 for b in range(lanes):
                     c[r, b] = z * (c[q, b] - c[r, b])
+            g = 1.0  # x * 1.0 is x: later poles read the line as it is
