@@ -686,6 +686,9 @@ def main(argv=None):
     try:
         return COMMANDS[args.command](args)
     except (KeyboardInterrupt, Terminated) as exc:
+        from .io import remove_own_temporaries
+
+        remove_own_temporaries()  # also one the signal caught before its clean-up began
         signum = getattr(exc, "signum", signal.SIGINT)
         resume = "; run it again to resume" if getattr(args, "input", None) else ""
         print(

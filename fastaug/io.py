@@ -13,7 +13,7 @@ import io
 import json
 import mmap
 import os
-import tempfile
+import secrets
 import zipfile
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +53,13 @@ def atomic_path(target, force=False):
     finally:
         tmp.unlink(missing_ok=True)
         os.close(fd)
+        _OWN_TEMPORARIES.discard(tmp)
+
+
+#: This process's temporary files, each registered before it exists and dropped once it is
+#: renamed or removed: an interruption landing anywhere between (even inside the creation)
+#: leaves nothing that :func:`remove_own_temporaries` does not find.
+_OWN_TEMPORARIES = set()
 
 
 def _locked_temporary(target, folder):
@@ -60,17 +67,31 @@ def _locked_temporary(target, folder):
     umask = os.umask(0)
     os.umask(umask)
     while True:
+        tmp = Path(folder) / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        _OWN_TEMPORARIES.add(tmp)
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+            fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        except FileExistsError:
+            _OWN_TEMPORARIES.discard(tmp)
+            continue
         except OSError as exc:
+            _OWN_TEMPORARIES.discard(tmp)
             raise OutputError(f"cannot write in {folder}: {exc.strerror or exc}") from None
         fcntl.flock(fd, fcntl.LOCK_EX)
         if os.fstat(fd).st_nlink:
             break
         os.close(fd)  # swept as stale between its creation and its lock: make another
-    tmp = Path(tmp)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
+        _OWN_TEMPORARIES.discard(tmp)
+    os.chmod(tmp, 0o666 & ~umask)  # created 0600, as mkstemp does; give it the usual mode
     return fd, tmp
+
+
+def remove_own_temporaries():
+    """Remove every temporary file this process made and has not renamed into place (after
+    an interruption: a signal may land between a file's creation and its ``try``)."""
+    for tmp in list(_OWN_TEMPORARIES):
+        tmp.unlink(missing_ok=True)
+        _OWN_TEMPORARIES.discard(tmp)
 
 
 def remove_stale_temporaries(target):

@@ -274,3 +274,22 @@ def test_signal_handlers_are_restored_after_a_command(tmp_path):
     before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
     cli.main(["info", "missing.npz"])
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_an_interruption_inside_a_temporarys_creation_leaves_nothing(tmp_path, monkeypatch):
+    """A signal can land after a temporary file exists but before its writer's clean-up is
+    armed (CI once caught a SIGTERM there: a progress-file temporary was left). Every
+    temporary is registered before it is created, and an interrupted command removes them."""
+    np.save(tmp_path / "x.npy", np.zeros((6, 8, 8), np.uint8))
+    real_flock = fio.fcntl.flock
+
+    def interrupted(fd, operation):
+        if operation == fio.fcntl.LOCK_EX:  # a temporary's lock, just after its creation
+            raise KeyboardInterrupt
+        return real_flock(fd, operation)
+
+    monkeypatch.setattr(fio.fcntl, "flock", interrupted)
+    code = cli.main(["augment", "--angles", "15", "--quiet", "--input", str(tmp_path / "x.npy"),
+                     "--out", str(tmp_path / "o.npz")])  # fmt: skip
+    assert code == 130
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
