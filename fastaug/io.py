@@ -424,6 +424,29 @@ def zip_member(name):
     return info
 
 
+_NPY_HEADERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
+
+
+def read_npy_header(fh, label):
+    """``(shape, fortran_order, dtype)`` of the ``.npy`` payload at ``fh``'s position, which
+    is left at the data; anything else is a one-line ``ValueError`` naming ``label``. A
+    crafted header can declare any shape: negative dimensions (which NumPy's own reader
+    accepts) are refused before any size is computed from them."""
+    try:
+        version = np.lib.format.read_magic(fh)
+        if version not in _NPY_HEADERS:
+            raise ValueError(f"format version {version} is not supported")
+        shape, fortran, dtype = _NPY_HEADERS[version](fh)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"{label}: not a readable .npy ({exc})") from None
+    if any(not isinstance(d, int) or d < 0 for d in shape):
+        raise ValueError(f"{label}: not a readable .npy (its header declares shape {shape})")
+    return tuple(shape), fortran, np.dtype(dtype)
+
+
 def write_npy(path, arr):
     """A ``.npy`` file from an array or a :class:`StreamedArray`."""
     with SequentialFile(path) as fh:

@@ -552,10 +552,8 @@ def _meta_of(path, value):
 
 def _npy_array(path):
     """A ``.npy`` file, memory-mapped after its header is checked."""
-    from .outofcore import _header
-
     with open(path, "rb") as fh:
-        shape, fortran, dtype = _header(fh, str(path))
+        shape, fortran, dtype = io.read_npy_header(fh, str(path))
         offset = fh.tell()
     _check_declared(str(path), shape, dtype, path.stat().st_size - offset)
     return _mapped(path, offset, shape, dtype, fortran)
@@ -564,11 +562,11 @@ def _npy_array(path):
 def _stored_array(path, archive, info):
     """One ``.npz`` member: memory-mapped when stored raw (as fastaug writes them), else
     read, once its header is checked against the member's size."""
-    from .outofcore import _header, _npz_member
+    from .outofcore import _npz_member
 
     key, label = info.filename[:-4], f"{path}[{info.filename[:-4]}]"
     with archive.open(info) as member:
-        shape, fortran, dtype = _header(member, label)
+        shape, fortran, dtype = io.read_npy_header(member, label)
         header = member.tell()
     _check_declared(label, shape, dtype, info.file_size - header)
     if info.compress_type == zipfile.ZIP_STORED:
@@ -581,8 +579,6 @@ def _check_declared(label, shape, dtype, available):
     """Refuse what a header declares but the file cannot hold, before allocating it."""
     if dtype.hasobject:
         raise ValueError(f"{label}: an array of Python objects (a pickle); fastaug reads none")
-    if any(d < 0 for d in shape):
-        raise ValueError(f"{label}: the header declares a negative shape {shape}")
     size = math.prod(shape) * dtype.itemsize  # Python integers: no overflow
     if size > available:
         raise ValueError(

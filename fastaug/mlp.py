@@ -14,6 +14,7 @@ import zipfile
 
 import numpy as np
 
+from .io import read_npy_header
 from .kernels import mlp as kernels
 
 #: ``"sum"``: the source's gradient ``y - t`` (summed over the batch); ``"mean"``: the
@@ -451,12 +452,6 @@ class NetworkFileError(ValueError):
     """A file :meth:`MLP.load` cannot read as a network (what is wrong, in one line)."""
 
 
-_NPY_HEADERS = {
-    (1, 0): np.lib.format.read_array_header_1_0,
-    (2, 0): np.lib.format.read_array_header_2_0,
-}
-
-
 def _read_network(path):
     """The arrays of a network file, checked against each other as they are read: ``sizes``
     first, then every header against the shape the sizes give it, then the data."""
@@ -477,10 +472,7 @@ def _read_network(path):
                 raise NetworkFileError(f"{path}: {key} is truncated")
             try:
                 with archive.open(info) as fh:
-                    version = np.lib.format.read_magic(fh)
-                    if version not in _NPY_HEADERS:
-                        raise ValueError(f"format version {version} is not supported")
-                    shape, fortran, dtype = _NPY_HEADERS[version](fh)
+                    shape, fortran, dtype = read_npy_header(fh, key)
                     check(shape, dtype)
                     nbytes = math.prod(shape) * dtype.itemsize
                     if info.file_size - fh.tell() != nbytes:  # before reading anything

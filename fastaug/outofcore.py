@@ -85,28 +85,9 @@ class NpyRegion:
         return sha256(self.path)
 
 
-def _header(fh, label):
-    try:
-        version = np.lib.format.read_magic(fh)
-        readers = {
-            (1, 0): np.lib.format.read_array_header_1_0,
-            (2, 0): np.lib.format.read_array_header_2_0,
-        }
-        if version not in readers:
-            raise ValueError(f"format version {version} is not supported")
-        shape, fortran, dtype = readers[version](fh)
-    except (ValueError, OSError) as exc:
-        raise InputError(f"{label}: not a readable .npy ({exc})") from None
-    # A crafted header can declare any shape: refuse what no real array has before any size
-    # is computed from it (NumPy's own reader accepts negative dimensions here).
-    if any(not isinstance(d, int) or d < 0 for d in shape):
-        raise InputError(f"{label}: not a readable .npy (its header declares shape {shape})")
-    return tuple(shape), fortran, np.dtype(dtype)
-
-
 def _npy(path):
     with open(path, "rb") as fh:
-        shape, fortran, dtype = _header(fh, str(path))
+        shape, fortran, dtype = io.read_npy_header(fh, str(path))
         offset = fh.tell()
     return NpyRegion(path, offset, shape, dtype, fortran, str(path))
 
@@ -137,7 +118,7 @@ def _npz_member(path, key):
                 int.from_bytes(local[28:30], "little"),
             )
             fh.seek(info.header_offset + 30 + name_len + extra_len)
-            shape, fortran, dtype = _header(fh, label)
+            shape, fortran, dtype = io.read_npy_header(fh, label)
             offset = fh.tell()
     return NpyRegion(path, offset, shape, dtype, fortran, label)
 
