@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 from scipy import ndimage
+from threadpoolctl import threadpool_limits
 
 import fastaug
 from bench.conftest import MEDIANS, record
@@ -98,10 +99,19 @@ def timed_map_coordinates(function, spent, clock=time.perf_counter):
 
 
 def augment(batch, function, spent, clock=time.perf_counter):
-    """One seeded augment_spatial call on ``batch`` with ``function`` as map_coordinates."""
+    """One seeded augment_spatial call on ``batch`` with ``function`` as map_coordinates.
+
+    BLAS is limited to one thread, as batchgenerators' ``MultiThreadedAugmenter`` runs its
+    workers (``threadpool_limits(limits=1, user_api="blas")``): augment_spatial's
+    ``np.dot`` of the coordinate grid would otherwise leave OpenBLAS threads spinning on
+    the cores for a while after each call, and they take the core of fastaug's second
+    thread (measured on the 2-core VM: 22 ms per order-3 call instead of 13-15 ms; SciPy,
+    single-threaded, is not affected).
+    """
     np.random.seed(SEED)
-    with timed_map_coordinates(function, spent, clock):
-        return spatial.augment_spatial(*batch, **SPATIAL)
+    with threadpool_limits(limits=1, user_api="blas"):
+        with timed_map_coordinates(function, spent, clock):
+            return spatial.augment_spatial(*batch, **SPATIAL)
 
 
 PEERS = {"fastaug": fastaug.map_coordinates, "scipy": ndimage.map_coordinates}
