@@ -26,7 +26,7 @@ from scipy import ndimage
 
 import fastaug
 from bench.conftest import ANGLES, LOOP_SUBSET, MEDIANS, ratio, record
-from fastaug.kernels import rotate as rotate_kernels
+from fastaug.kernels import gather_tiles
 
 SCALE = 60000 / LOOP_SUBSET
 
@@ -138,7 +138,7 @@ def _exact_gather_floor(n_tiles, n_calls, c, taps, wy, wx, outside, sink):
     for tile in prange(n_tiles):
         vals = np.zeros((16, c.shape[1]))
         for _ in range(n_calls):
-            rotate_kernels.tile_gather(c, taps, wy, wx, outside, 3, 0.0, vals)
+            gather_tiles.tile_gather(c, taps, wy, wx, outside, 3, 0.0, vals)
         sink[tile] = vals.sum()
 
 

@@ -19,8 +19,8 @@ import numpy.typing as npt
 from . import _validation as v
 from ._parallel import run_tiles
 from .geometry import rotation_geometry
-from .kernels import rotate as rotate_kernels
-from .kernels import spline as spline_kernels
+from .kernels import gather_tiles, stores, tiles
+from .kernels import prefilter as prefilter_kernels
 from .resampling import Resampling, cast_rule
 
 
@@ -108,7 +108,7 @@ class AffinePlan:
         wy = np.empty((n_out, k))
         wx = np.empty((n_out, k))
         outside = np.empty(n_out, np.bool_)
-        rotate_kernels.rotate_plan_taps(
+        gather_tiles.affine_taps(
             matrix,
             offset,
             out_shape[0],
@@ -376,7 +376,7 @@ def resample_each(images, axes, resampling, out):
     order) resampled by ``resampling``'s matrix and offset ``i`` into ``out`` (same shape).
 
     Tile by tile on fastaug's threads. Each plane is gathered alone from contiguous
-    coefficients (:func:`kernels.rotate.planes_gather_affine`): unfiltered planes are
+    coefficients (:func:`kernels.gather_tiles.planes_gather_affine`): unfiltered planes are
     copied in as they are; prefiltered ones go through the lane-interleaved tile the
     prefilter needs, then are turned back into planes.
     """
@@ -390,9 +390,9 @@ def resample_each(images, axes, resampling, out):
     matrices, offsets = resampling.matrices, resampling.offsets
     coefficients = setup.rows * setup.cols + 1  # the last one holds cval
     prefiltered = npad > 0 or setup.prefilter_init >= 0
-    tile = 1 if _force_slow_path() else min(rotate_kernels.TILE, n)
+    tile = 1 if _force_slow_path() else min(tiles.TILE, n)
     cast = cast_rule(dest.dtype)
-    gather, store = rotate_kernels.planes_gather_affine, rotate_kernels.planes_store
+    gather, store = gather_tiles.planes_gather_affine, stores.planes_store
 
     def worker(claim):
         planes = _thread_buffer("planes", (tile, coefficients))
@@ -405,9 +405,9 @@ def resample_each(images, axes, resampling, out):
             b0 = t * tile
             lanes = min(tile, n - b0)
             if prefiltered:
-                rotate_kernels.tile_load(batch, b0, lanes, npad, c)
+                tiles.tile_load(batch, b0, lanes, npad, c)
                 _prepare_tile(c, setup)
-                rotate_kernels.plane_transpose(c, planes[:lanes])
+                tiles.plane_transpose(c, planes[:lanes])
             else:
                 planes[:lanes, :-1] = batch[b0 : b0 + lanes].reshape(lanes, -1)
             gather(
@@ -456,15 +456,15 @@ def _destination(out, axes, out_index, batch, slots, pixels):
 def _prepare_tile(c, setup):
     """Pad a loaded tile and turn it into B-spline coefficients (orders > 1, prefiltered)."""
     height, width, npad, pad_edge = setup.height, setup.width, setup.npad, setup.pad_edge
-    rotate_kernels.tile_pad(c, height, width, npad, pad_edge, setup.pad_value, setup.cval, False)
+    tiles.tile_pad(c, height, width, npad, pad_edge, setup.pad_value, setup.cval, False)
     init, order = setup.prefilter_init, setup.order
     if init < 0:
         return
     rows, cols = setup.rows, setup.cols
-    spline_kernels.spline_filter_lines(c, setup.column_firsts, cols, rows, order, init)
+    prefilter_kernels.spline_filter_lines(c, setup.column_firsts, cols, rows, order, init)
     if npad:
-        rotate_kernels.tile_pad_columns(c, height, width, npad, pad_edge, setup.row_needed)
-    spline_kernels.spline_filter_lines(c, setup.row_firsts, 1, cols, order, init)
+        tiles.tile_pad_columns(c, height, width, npad, pad_edge, setup.row_needed)
+    prefilter_kernels.spline_filter_lines(c, setup.row_firsts, 1, cols, order, init)
 
 
 @functools.lru_cache(maxsize=16)
@@ -473,7 +473,7 @@ def _angle_gather(plans):
     ``plans[a]``'s angle."""
     tables = [(p.taps, p.wy, p.wx, p.outside) for p in plans]
     order, cval = plans[0].order, plans[0].cval
-    gather = rotate_kernels.tile_gather
+    gather = gather_tiles.tile_gather
 
     def gather_angle(c, b0, lanes, a, values):
         taps, wy, wx, outside = tables[a]
@@ -521,10 +521,10 @@ def resample_tiles(batch, dest, setup, gather):
     n = batch.shape[0]
     if n == 0:
         return
-    tile = 1 if _force_slow_path() else min(rotate_kernels.TILE, n)
+    tile = 1 if _force_slow_path() else min(tiles.TILE, n)
     cast = cast_rule(dest.dtype)
 
-    load, store = rotate_kernels.tile_load, rotate_kernels.tile_store
+    load, store = tiles.tile_load, stores.tile_store
 
     # Without pre-pad or prefilter a loaded tile is ready: its cval row is set once here
     # (loads never write it), saving a kernel call per tile where tiles are cheapest.
@@ -629,19 +629,19 @@ class SingleImageCall:
         interior[...] = image
         if prefilter is not None:
             pad, columns_pass, turn, rows_pass = prefilter
-            rotate_kernels.tile_pad(*pad)
-            spline_kernels.spline_filter_lines(*columns_pass)
-            rotate_kernels.plane_transpose(*turn)
-            spline_kernels.spline_filter_lines(*rows_pass)
-        rotate_kernels.tile_gather(*gather)
-        if self.cast[0] == rotate_kernels.CAST_FLOAT:
+            tiles.tile_pad(*pad)
+            prefilter_kernels.spline_filter_lines(*columns_pass)
+            tiles.plane_transpose(*turn)
+            prefilter_kernels.spline_filter_lines(*rows_pass)
+        gather_tiles.tile_gather(*gather)
+        if self.cast[0] == stores.CAST_FLOAT:
             if out is None:
                 return values.reshape(self.out_shape).astype(self.out_dtype)
             np.copyto(out.reshape(out_pixels), values.reshape(out_pixels))
             return out
         if out is None:
             out = np.empty(self.out_shape, self.out_dtype)
-        rotate_kernels.tile_store(values, out.reshape(out_pixels), 0, 0, 1, *self.cast)
+        stores.tile_store(values, out.reshape(out_pixels), 0, 0, 1, *self.cast)
         return out
 
 

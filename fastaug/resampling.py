@@ -13,8 +13,8 @@ import typing
 
 import numpy as np
 
-from .kernels import boundary, spline
-from .kernels import rotate as rotate_kernels
+from .kernels import boundary, stores, tiles
+from .kernels import prefilter as prefilter_kernels
 
 #: SciPy's boundary mode names and the kernels' codes for them.
 MODES = {
@@ -30,13 +30,13 @@ MODES = {
 
 # Prefilter boundary initialisation used by each mode (SciPy's spline filter mode mapping).
 PREFILTER_INIT = {
-    boundary.NEAREST: spline.INIT_REFLECT,
-    boundary.WRAP: spline.INIT_MIRROR,
-    boundary.REFLECT: spline.INIT_REFLECT,
-    boundary.MIRROR: spline.INIT_MIRROR,
-    boundary.CONSTANT: spline.INIT_MIRROR,
-    boundary.GRID_WRAP: spline.INIT_WRAP,
-    boundary.GRID_CONSTANT: spline.INIT_MIRROR,
+    boundary.NEAREST: prefilter_kernels.INIT_REFLECT,
+    boundary.WRAP: prefilter_kernels.INIT_MIRROR,
+    boundary.REFLECT: prefilter_kernels.INIT_REFLECT,
+    boundary.MIRROR: prefilter_kernels.INIT_MIRROR,
+    boundary.CONSTANT: prefilter_kernels.INIT_MIRROR,
+    boundary.GRID_WRAP: prefilter_kernels.INIT_WRAP,
+    boundary.GRID_CONSTANT: prefilter_kernels.INIT_MIRROR,
 }
 
 #: Width of the pre-padding SciPy adds before prefiltering in these modes.
@@ -53,11 +53,11 @@ def prepad_width(order, mode_code, prefilter):
 def cast_rule(dtype):
     """(cast code, low, high) with which the kernels store a double into ``dtype``."""
     if dtype.kind == "f":
-        return rotate_kernels.CAST_FLOAT, 0.0, 0.0
+        return stores.CAST_FLOAT, 0.0, 0.0
     if dtype.kind == "b":
-        return rotate_kernels.CAST_BOOL, 0.0, 0.0
+        return stores.CAST_BOOL, 0.0, 0.0
     info = np.iinfo(dtype)
-    code = rotate_kernels.CAST_UNSIGNED if dtype.kind == "u" else rotate_kernels.CAST_SIGNED
+    code = stores.CAST_UNSIGNED if dtype.kind == "u" else stores.CAST_SIGNED
     return code, float(info.min), float(info.max)
 
 
@@ -115,7 +115,7 @@ class Resampling:
         height, width = self.in_shape
         if row_needed is None:
             row_needed = np.ones(height + 2 * npad, np.bool_)
-        x_lo, x_hi = rotate_kernels.filtered_columns(npad, width, self.pad_edge)
+        x_lo, x_hi = tiles.filtered_columns(npad, width, self.pad_edge)
         return TileSetup(
             height,
             width,

@@ -1,7 +1,7 @@
 """The N-D executor of SciPy's ``NI_GeometricTransform``: coefficients sampled at points.
 
 A coordinate source (an affine matrix and offset, or an explicit coordinate array) gives
-each output point its input coordinates; :mod:`fastaug.kernels.geometric` interpolates
+each output point its input coordinates; :mod:`fastaug.kernels.gather_points` interpolates
 there. Points are processed in chunks shared among fastaug's threads; each chunk is
 interpolated into a float64 buffer, then stored into the output with SciPy's casts (one
 small store kernel per output dtype: the interpolation compiles once).
@@ -14,8 +14,7 @@ import typing
 import numpy as np
 
 from ._parallel import run_tiles
-from .kernels import geometric as kernels
-from .kernels import rotate as rotate_kernels
+from .kernels import gather_points, stores
 from .kernels.boundary import GRID_CONSTANT
 from .resampling import cast_rule
 
@@ -65,7 +64,7 @@ def sample(coefficients, interp, out, *, matrix=None, offset=None, coordinates=N
 
     The points' input coordinates come from ``coordinates`` (float64 C-contiguous ``(rank,
     P)``), or from ``matrix`` (float64 ``(rank, out.ndim)``) and ``offset`` (``(rank,)``):
-    SciPy's affine map (:func:`kernels.geometric.geometric_coordinates`).
+    SciPy's affine map (:func:`kernels.gather_points.geometric_coordinates`).
     """
     n_points = out.size
     if n_points == 0:
@@ -74,7 +73,7 @@ def sample(coefficients, interp, out, *, matrix=None, offset=None, coordinates=N
     dims = _kernel_dims(coefficients.shape)
     flat = coefficients.reshape(-1)
     if interp.mode == GRID_CONSTANT:
-        # taps outside read one more element, cval (see kernels.geometric_gather)
+        # taps outside read one more element, cval (see kernels.gather_points.geometric_gather)
         flat = np.append(flat, interp.cval)
     dest, finish = _destination(out, coefficients)
     cast = cast_rule(dest.dtype)
@@ -95,16 +94,18 @@ def sample(coefficients, interp, out, *, matrix=None, offset=None, coordinates=N
             if affine:
                 if n < chunk:
                     points = points[:, :n].copy()
-                kernels.geometric_coordinates(matrix, offset, out_dims, p0, points)
+                gather_points.geometric_coordinates(matrix, offset, out_dims, p0, points)
                 first = 0
             else:
                 first = p0
             part = values if n == chunk else values[:, :n]
             if nearest:
-                kernels.geometric_nearest(flat, dims, points, first, mode, cval, npad, part)
+                gather_points.geometric_nearest(flat, dims, points, first, mode, cval, npad, part)
             else:
-                kernels.geometric_gather(flat, dims, points, first, order, mode, cval, npad, part)
-            rotate_kernels.planes_store(part, dest[:, :, p0 : p0 + n], 0, 1, *cast)
+                gather_points.geometric_gather(
+                    flat, dims, points, first, order, mode, cval, npad, part
+                )
+            stores.planes_store(part, dest[:, :, p0 : p0 + n], 0, 1, *cast)
 
     n_chunks = -(-n_points // chunk)
     if n_chunks == 1:  # a small call: no hand-out to threads

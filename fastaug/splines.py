@@ -3,7 +3,7 @@
 :func:`prefiltered` is what SciPy's interpolation functions do to their input before
 sampling it (``_prepad_for_spline_filter`` then ``spline_filter`` into float64);
 :func:`filter_axes` filters a float64 array in place along given axes, on fastaug's threads
-for large arrays. The arithmetic is :mod:`fastaug.kernels.spline`'s (SciPy's ``ni_splines.c``,
+for large arrays. The arithmetic is :mod:`fastaug.kernels.prefilter`'s (SciPy's ``ni_splines.c``,
 with the reflect initialisation fixed in SciPy 1.18).
 """
 
@@ -12,9 +12,8 @@ import math
 import numpy as np
 
 from . import _parallel
-from .kernels import boundary
-from .kernels import rotate as rotate_kernels
-from .kernels import spline as spline_kernels
+from .kernels import boundary, tiles
+from .kernels import prefilter as prefilter_kernels
 from .resampling import MODES, PREFILTER_INIT, pad_value, prepad_width
 
 #: Rows (lines along the last axis) turned into the lanes of one block: each block costs
@@ -24,7 +23,7 @@ ROW_BLOCK = 64
 
 def filter_axes(coeffs, order, init, axes):
     """Spline-filter ``coeffs`` (float64, C-contiguous, any dimension) in place along each of
-    ``axes`` in turn, with the prefilter boundary family ``init`` (``kernels.spline.INIT_*``)
+    ``axes`` in turn, with the prefilter boundary family ``init`` (``kernels.prefilter.INIT_*``)
     and ``order`` 2-5. Lines of one sample are left as they are, as SciPy does."""
     shape = coeffs.shape
     for axis in axes:
@@ -51,8 +50,8 @@ def filter_axes(coeffs, order, init, axes):
             _parallel.run_pieces(
                 pre,
                 coeffs.size,
-                lambda lo, hi, slabs=slabs, firsts=firsts, n=n: spline_kernels.spline_filter_lines(
-                    slabs, firsts[lo:hi], 1, n, order, init
+                lambda lo, hi, slabs=slabs, firsts=firsts, n=n: (
+                    prefilter_kernels.spline_filter_lines(slabs, firsts[lo:hi], 1, n, order, init)
                 ),
             )
 
@@ -65,9 +64,9 @@ def _filter_rows(rows, lo, hi, order, init):
     for b0 in range(lo, hi, ROW_BLOCK):
         block_rows = rows[b0 : min(b0 + ROW_BLOCK, hi)]
         block = np.empty((rows.shape[1], block_rows.shape[0]))
-        rotate_kernels.plane_transpose(block_rows, block)
-        spline_kernels.spline_filter_lines(block, firsts, 1, rows.shape[1], order, init)
-        rotate_kernels.plane_transpose(block, block_rows)
+        tiles.plane_transpose(block_rows, block)
+        prefilter_kernels.spline_filter_lines(block, firsts, 1, rows.shape[1], order, init)
+        tiles.plane_transpose(block, block_rows)
 
 
 def prefiltered(input: np.ndarray, order: int, mode: str, cval: float) -> tuple[np.ndarray, int]:

@@ -31,7 +31,7 @@ from . import _validation as v
 from . import draws
 from .functional import _plane_axes, affine_each
 from .geometry import affine_pullback, flip_pullbacks, homogeneous, rotation_matrices
-from .kernels import rotate as rotate_kernels
+from .kernels import stores
 from .kernels.photometric import scale_shift_clip as _scale_shift_clip
 from .resampling import cast_rule
 
@@ -537,7 +537,7 @@ def _cast(values, dtype):
     n, size = values.shape[0], int(np.prod(values.shape[1:]))
     flat = np.ascontiguousarray(values, dtype=np.float64).reshape(n, size)
     out = np.empty(values.shape, dtype)
-    rotate_kernels.planes_store(flat, out.reshape(n, 1, size), 0, n, *cast_rule(dtype))
+    stores.planes_store(flat, out.reshape(n, 1, size), 0, n, *cast_rule(dtype))
     return out
 
 

@@ -2,14 +2,13 @@
 
 :func:`zoom_shift` is the engine behind ``zoom``, ``shift`` and SciPy's diagonal-matrix
 branch of ``affine_transform``; :func:`zoom_output_shape` and :func:`zoom_factors` are
-``zoom``'s own formulas. Arithmetic in :mod:`fastaug.kernels.separable`.
+``zoom``'s own formulas. Arithmetic in :mod:`fastaug.kernels.gather_separable`.
 """
 
 import numpy as np
 
 from . import _parallel
-from .kernels import rotate as rotate_kernels
-from .kernels import separable as kernels
+from .kernels import gather_separable, stores
 from .resampling import MODES, cast_rule
 
 #: Output rows gathered per piece handed to a thread (each piece is one kernel call).
@@ -84,7 +83,7 @@ def zoom_shift(
     ks[slots:] = out_shape
     weights[:lead, 0, 0] = 1.0
     for d in range(ndim):
-        kernels.separable_axis_table(
+        gather_separable.separable_axis_table(
             coeffs.shape[d],
             float(shift[d]),
             float(zoom[d]),
@@ -105,11 +104,11 @@ def zoom_shift(
     if ndim > 3:
         values = dest.reshape(-1) if direct else np.empty(output.size)
         in_shape = np.array(coeffs.shape, np.int64)
-        kernels.separable_gather_nd(
+        gather_separable.separable_gather_nd(
             coeffs.reshape(-1), in_shape, taps, weights, cval_row, ks, cval, values
         )
         if not direct:
-            rotate_kernels.planes_store(
+            stores.planes_store(
                 values.reshape(1, -1), dest.reshape(1, 1, -1), 0, 1, *cast_rule(dest.dtype)
             )
     else:
@@ -128,18 +127,22 @@ def _gather_rows(coeffs3, out_shape, dest, direct, tables):
     taps, weights, cval_row, ks, cval = tables
     n_rows, length = out_shape[0] * out_shape[1], out_shape[2]
     rows = dest.reshape(n_rows, length)
-    stores = dest.reshape(n_rows, 1, length)
+    row_stores = dest.reshape(n_rows, 1, length)
     cast = cast_rule(dest.dtype)
 
     def run(lo, hi):
         if direct:
-            kernels.separable_gather(coeffs3, taps, weights, cval_row, ks, cval, lo, rows[lo:hi])
+            gather_separable.separable_gather(
+                coeffs3, taps, weights, cval_row, ks, cval, lo, rows[lo:hi]
+            )
             return
         for r0 in range(lo, hi, ROWS_PER_PIECE):
             r1 = min(r0 + ROWS_PER_PIECE, hi)
             values = np.empty((r1 - r0, length))
-            kernels.separable_gather(coeffs3, taps, weights, cval_row, ks, cval, r0, values)
-            rotate_kernels.planes_store(values, stores, r0, r1 - r0, *cast)
+            gather_separable.separable_gather(
+                coeffs3, taps, weights, cval_row, ks, cval, r0, values
+            )
+            stores.planes_store(values, row_stores, r0, r1 - r0, *cast)
 
     work = dest.size * int(np.prod(ks[:3]))
     _parallel.run_pieces(n_rows, work, run, ROWS_PER_PIECE)

@@ -12,7 +12,7 @@ from scipy import ndimage
 
 import fastaug
 from fastaug import _parallel
-from fastaug.kernels import rotate as rotate_kernels
+from fastaug.kernels import tiles
 
 from conftest import run_under_workqueue
 
@@ -80,7 +80,7 @@ def test_results_do_not_depend_on_the_number_of_threads(threads, monkeypatch):
 
     monkeypatch.setattr(_parallel, "itertools", SimpleNamespace(count=RecordingCounter))
     rng = np.random.default_rng(3)
-    images = rng.random((3 * rotate_kernels.TILE + 5, 9, 11)).astype(np.float32)
+    images = rng.random((3 * tiles.TILE + 5, 9, 11)).astype(np.float32)
     each_angle = np.linspace(-90, 90, len(images))
     runs = {}
     for n in (1, 2):

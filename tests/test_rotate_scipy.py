@@ -204,11 +204,11 @@ def test_reflect_prefilter_is_the_fixed_one():
         total = fastaug.rotate(a, 30, reshape=False, mode="reflect", cval=0.5, order=order).sum()
         assert abs(total - 300.0) < 1e-9, (order, total)
     # The 1-D filter of an impulse, order 5: symmetric (1.17 gives 0.321626 ... 0.321521).
-    from fastaug.kernels import spline
+    from fastaug.kernels import prefilter
 
     line = np.zeros((5, 1))
     line[2] = 1
-    spline.spline_filter_lines(line, np.zeros(1, np.int64), 1, 5, 5, spline.INIT_REFLECT)
+    prefilter.spline_filter_lines(line, np.zeros(1, np.int64), 1, 5, 5, prefilter.INIT_REFLECT)
     np.testing.assert_allclose(
         line[:, 0], [0.321519, -1.197468, 2.751899, -1.197468, 0.321519], atol=1e-6
     )

@@ -100,3 +100,31 @@ def boundary_spline_mode(mode):
 def boundary_fold_tap(index, n, spline_mode):
     """Integer tap ``index`` folded into [0, n) with ``spline_mode`` (as SciPy does, via double)."""
     return int(boundary_map_coordinate(float(index), n, spline_mode))
+
+
+@jit(per_pixel=True)
+def boundary_axis_start(coordinate, n, npad, order, mode):
+    """(first tap, coordinate, inside) on one axis of ``n`` coefficient rows, as SciPy folds
+    it; not ``inside``: the pixel is cval outright (constant mode)."""
+    cc = coordinate + npad
+    # map_coordinate leaves 0 <= cc <= n - 1 as it is: only the others pay for the call.
+    if mode != GRID_CONSTANT and mode != NEAREST and not 0.0 <= cc <= n - 1:
+        cc = boundary_map_coordinate(cc, n, mode)
+        if not cc > -1.0:
+            return 0, cc, False
+    if order & 1:
+        return int(math.floor(cc)) - order // 2, cc, True
+    return int(math.floor(cc + 0.5)) - order // 2, cc, True
+
+
+@jit(per_pixel=True)
+def boundary_tap_line(index, n, spline_mode, grid_constant):
+    """(line read by tap ``index`` on an axis of ``n`` lines, whether it lies outside): an
+    outside tap is folded back as SciPy folds it, except in grid-constant mode (cval)."""
+    outside = index < 0 or index >= n
+    if outside and not grid_constant:
+        if spline_mode == NEAREST:  # the common case, without a call
+            index = 0 if index < 0 else n - 1
+        else:
+            index = boundary_fold_tap(index, n, spline_mode)
+    return index, outside

@@ -1,4 +1,4 @@
-"""Rotation and affine resampling: tap tables, batched gathers, the per-sample gather.
+"""Affine gathers of 2-D planes: tap tables, the batched tile gather, the per-sample gather.
 
 Mirrors the matrix branch of SciPy's ``NI_GeometricTransform`` for a 2-D plane: the same
 coordinate arithmetic, footprint, tap folding, weights and summation order, so each output
@@ -12,11 +12,11 @@ Tap tables (one angle, ``P = out_h * out_w`` output pixels, ``k = order + 1``):
 * ``outside`` bool ``(P,)``: the pixel is ``cval`` outright (constant mode).
 
 Images are processed in tiles of up to ``TILE`` images kept batch-innermost (see
-``kernels.spline``), so each tap is one contiguous vector over the tile. A tile goes through
+:mod:`kernels.tiles`), so each tap is one contiguous vector over the tile. A tile goes through
 serial kernels, which fastaug's own threads run tile by tile (``fastaug._parallel``):
 
 * ``tile_load``   input dtype -> float64 tile (compiled once per input dtype, small);
-* ``tile_pad``, ``tile_pad_columns`` and ``kernels.spline.spline_filter_lines``: pre-pad
+* ``tile_pad``, ``tile_pad_columns`` and ``kernels.prefilter.spline_filter_lines``: pre-pad
   and B-spline coefficients (float64 only: compiled once);
 * ``tile_gather``: interpolation of one angle's tap tables (float64 only: compiled once);
 * per-sample matrices (``affine_each``, ``rotate_each``): the tile is turned into one
@@ -31,72 +31,25 @@ every kernel that calls it and optimises it again there, so one big driver would
 the prefilter and the gather again for every dtype pair.
 """
 
-import math
-
-import numpy as np
-
 from ._jit import jit
 from .boundary import (
     GRID_CONSTANT,
-    NEAREST,
-    boundary_fold_tap,
-    boundary_map_coordinate,
+    boundary_axis_start,
     boundary_spline_mode,
+    boundary_tap_line,
 )
 from .spline import spline_weights, spline_weights_called
-
-#: Images per tile. Each tile costs a few Python-level kernel calls (fastaug._parallel), so
-#: wider tiles pay them less often: full MNIST, +-15 degrees, 2 threads, order 3 took
-#: 146-153 ms at 128 lanes against 171-174 ms at 64 (orders 0 and 1 within noise), although
-#: a 52x52 padded order-3 tile (2.8 MB) no longer fits in L2.
-TILE = 128
-
-# How a double is stored into the output element type (SciPy's CASE_INTERP_OUT*).
-CAST_FLOAT = 0
-CAST_UNSIGNED = 1
-CAST_SIGNED = 2
-CAST_BOOL = 3
-
-
-@jit(per_pixel=True)
-def _axis_start(coordinate, n, npad, order, mode):
-    """(first tap, coordinate, inside) on one axis of ``n`` coefficient rows, as SciPy folds
-    it; not ``inside``: the pixel is cval outright (constant mode)."""
-    cc = coordinate + npad
-    # map_coordinate leaves 0 <= cc <= n - 1 as it is: only the others pay for the call.
-    if mode != GRID_CONSTANT and mode != NEAREST and not 0.0 <= cc <= n - 1:
-        cc = boundary_map_coordinate(cc, n, mode)
-        if not cc > -1.0:
-            return 0, cc, False
-    if order & 1:
-        return int(math.floor(cc)) - order // 2, cc, True
-    return int(math.floor(cc + 0.5)) - order // 2, cc, True
-
-
-@jit(per_pixel=True)
-def _tap_line(index, n, spline_mode, grid_constant):
-    """(line read by tap ``index`` on an axis of ``n`` lines, whether it lies outside): an
-    outside tap is folded back as SciPy folds it, except in grid-constant mode (cval)."""
-    outside = index < 0 or index >= n
-    if outside and not grid_constant:
-        if spline_mode == NEAREST:  # the common case, without a call
-            index = 0 if index < 0 else n - 1
-        else:
-            index = boundary_fold_tap(index, n, spline_mode)
-    return index, outside
 
 
 @jit(per_pixel=True)
 def _tap(line_y, line_x, outside, cols, sentinel, grid_constant):
-    """Coefficient read by a tap at ``(line_y, line_x)`` (from :func:`_tap_line`); the cval
+    """Coefficient read by a tap at ``(line_y, line_x)`` (from :func:`boundary_tap_line`); the cval
     row ``sentinel`` for a grid-constant tap outside the plane."""
     return sentinel if grid_constant and outside else line_y * cols + line_x
 
 
 @jit
-def rotate_plan_taps(
-    matrix, offset, out_h, out_w, rows, cols, npad, order, mode, taps, wy, wx, outside
-):
+def affine_taps(matrix, offset, out_h, out_w, rows, cols, npad, order, mode, taps, wy, wx, outside):
     """Fill the tap tables of one rotation (see module docstring) for every output pixel.
 
     ``matrix`` float64 (2, 2) and ``offset`` float64 (2,) as SciPy's ``rotate`` builds them;
@@ -122,7 +75,9 @@ def rotate_plan_taps(
                 tmp = o0 if h == 0 else o1
                 tmp += oy * (m00 if h == 0 else m10)
                 tmp += ox * (m01 if h == 0 else m11)
-                start, cc, inside = _axis_start(tmp, rows if h == 0 else cols, npad, order, mode)
+                start, cc, inside = boundary_axis_start(
+                    tmp, rows if h == 0 else cols, npad, order, mode
+                )
                 if not inside:
                     outside[p] = True
                     break
@@ -139,178 +94,10 @@ def rotate_plan_taps(
                 continue
             # Taps outside the plane are folded back in (grid-constant ones read the cval row).
             for i in range(k):
-                ry, y_out = _tap_line(start_y + i, rows, spline_mode, grid_constant)
+                ry, y_out = boundary_tap_line(start_y + i, rows, spline_mode, grid_constant)
                 for j in range(k):
-                    rx, x_out = _tap_line(start_x + j, cols, spline_mode, grid_constant)
+                    rx, x_out = boundary_tap_line(start_x + j, cols, spline_mode, grid_constant)
                     taps[p, i * k + j] = _tap(ry, rx, y_out or x_out, cols, sentinel, grid_constant)
-
-
-@jit
-def tile_load(images, b0, lanes, npad, c):
-    """Copy ``images[b0:b0 + lanes]`` (``(B, H, W)``, any real dtype, C-contiguous) into the
-    data region of tile ``c`` (float64 ``(rows * cols + 1, T)``, offset ``npad`` on both
-    axes); lanes past ``lanes`` become zero. The pads are :func:`tile_prepare`'s."""
-    height, width = images.shape[1], images.shape[2]
-    cols = width + 2 * npad
-    tile = c.shape[1]
-    for y in range(height):
-        base = (y + npad) * cols + npad
-        for x in range(width):
-            row = c[base + x]
-            for b in range(lanes):
-                row[b] = images[b0 + b, y, x]
-            for b in range(lanes, tile):
-                row[b] = 0.0
-
-
-@jit(per_pixel=True)
-def _to_unsigned(t, hi):
-    t = t + 0.5 if t > 0 else 0.0
-    t = hi if t > hi else t
-    return 0.0 if t < 0 else t
-
-
-@jit(per_pixel=True)
-def _to_signed(t, lo, hi):
-    t = t + 0.5 if t > 0 else t - 0.5
-    t = hi if t > hi else t
-    return lo if t < lo else t
-
-
-@jit(per_pixel=True)
-def _to_bool(t):
-    # C's conversion to npy_bool (an unsigned char): truncate to int32 (x86: INT32_MIN when
-    # out of range or NaN), keep the low byte: 0.5 -> False, -1.5 -> True, 256.0 -> False.
-    if not -2147483648.0 < t < 2147483648.0:
-        return False
-    return (int(t) & 0xFF) != 0
-
-
-@jit
-def tile_store(values, out, b0, a, lanes, cast, lo, hi):
-    """Store doubles ``values[p, b]`` into ``out[b0 + b, a, p]`` like SciPy's CASE_INTERP_OUT*.
-
-    ``out``: ``(B, A, P)``, any real dtype, pixels contiguous. Integers round half away from
-    zero (half up for unsigned), clip, then truncate; bool is C's conversion (:func:`_to_bool`).
-    """
-    # Pixel by pixel, each reading one contiguous row of ``values`` and writing one element
-    # to each lane's output row: the lanes' rows stay in L1 for the next pixels. This ran
-    # about 1.3x faster than reading ``values`` down a column for each lane in turn.
-    for p in range(values.shape[0]):
-        row = values[p]
-        if cast == CAST_FLOAT:
-            for b in range(lanes):
-                out[b0 + b, a, p] = row[b]
-        elif cast == CAST_UNSIGNED:
-            for b in range(lanes):
-                out[b0 + b, a, p] = _to_unsigned(row[b], hi)
-        elif cast == CAST_SIGNED:
-            for b in range(lanes):
-                out[b0 + b, a, p] = _to_signed(row[b], lo, hi)
-        else:
-            for b in range(lanes):
-                out[b0 + b, a, p] = _to_bool(row[b])
-
-
-@jit
-def planes_store(values, out, b0, lanes, cast, lo, hi):
-    """:func:`tile_store` for planes: doubles ``values[b, p]`` into ``out[b0 + b, 0, p]``."""
-    for b in range(lanes):
-        row = values[b]
-        if cast == CAST_FLOAT:
-            for p in range(row.shape[0]):
-                out[b0 + b, 0, p] = row[p]
-        elif cast == CAST_UNSIGNED:
-            for p in range(row.shape[0]):
-                out[b0 + b, 0, p] = _to_unsigned(row[p], hi)
-        elif cast == CAST_SIGNED:
-            for p in range(row.shape[0]):
-                out[b0 + b, 0, p] = _to_signed(row[p], lo, hi)
-        else:
-            for p in range(row.shape[0]):
-                out[b0 + b, 0, p] = _to_bool(row[p])
-
-
-@jit
-def filtered_columns(npad, width, pad_edge):
-    """Columns that need the column pass: the data, plus one cval column each side when
-    padding with cval. Every other pad column is a copy of one of these, before and after."""
-    if npad == 0:
-        return 0, width
-    if pad_edge:
-        return npad, npad + width
-    return npad - 1, npad + width + 1
-
-
-@jit
-def tile_pad(c, height, width, npad, pad_edge, pad_value, cval, whole_plane):
-    """Complete a loaded tile (:func:`tile_load`) for the prefilter: the pre-pad rows and the
-    cval row.
-
-    The pad rows are filled for the columns the column pass filters (edge copies for
-    'nearest', ``pad_value`` for 'grid-constant', with one ``pad_value`` column each side);
-    the other pad columns are copies of those columns, made by :func:`tile_pad_columns`
-    after the column pass, or here for every row when ``whole_plane`` (a one-image plane
-    filtered whole, every column at once).
-    ``pad_value``: cval as the input dtype holds it (np.pad's cast, as SciPy pads);
-    ``cval`` itself (a double) fills row ``rows * cols``, read by grid-constant taps.
-    """
-    cols = width + 2 * npad
-    rows = height + 2 * npad
-    tile = c.shape[1]
-    x_lo, x_hi = filtered_columns(npad, width, pad_edge)
-    for r in range(rows if npad > 0 else 0):
-        if npad <= r < npad + height:
-            if not pad_edge:
-                for b in range(tile):
-                    c[r * cols + x_lo, b] = pad_value
-                    c[r * cols + x_hi - 1, b] = pad_value
-            continue
-        src = npad if r < npad else npad + height - 1
-        for x in range(x_lo, x_hi):
-            for b in range(tile):
-                c[r * cols + x, b] = c[src * cols + x, b] if pad_edge else pad_value
-    if whole_plane and npad > 0:
-        tile_pad_columns(c, height, width, npad, pad_edge, np.ones(rows, np.bool_))
-    for b in range(tile):
-        c[rows * cols, b] = cval
-
-
-@jit
-def tile_pad_columns(c, height, width, npad, pad_edge, row_needed):
-    """Copy the edge (or cval) columns the column pass filters into the other pad columns of
-    the rows in ``row_needed`` (bool ``(rows,)``); no other row is read again."""
-    rows = height + 2 * npad
-    cols = width + 2 * npad
-    x_lo, x_hi = filtered_columns(npad, width, pad_edge)
-    tile = c.shape[1]
-    for r in range(rows):
-        if not row_needed[r]:
-            continue
-        left = r * cols + x_lo
-        right = r * cols + x_hi - 1
-        for x in range(x_lo):
-            for b in range(tile):
-                c[r * cols + x, b] = c[left, b]
-        for x in range(x_hi, cols):
-            for b in range(tile):
-                c[r * cols + x, b] = c[right, b]
-
-
-@jit
-def plane_transpose(src, dst):
-    """``dst[x, y] = src[y, x]`` for ``y < dst.shape[1]`` (float64, C-contiguous): a
-    one-image plane turned so that its rows become lanes for
-    :func:`kernels.spline.spline_filter_lines`, or a prepared tile's lanes turned into
-    planes for :func:`planes_gather_affine`. In 8 x 8 blocks, so both sides stream through
-    whole cache lines (3-4x faster than row by row for a tile)."""
-    n_y, n_x = dst.shape[1], dst.shape[0]
-    for y0 in range(0, n_y, 8):
-        y1 = min(y0 + 8, n_y)
-        for x0 in range(0, n_x, 8):
-            for x in range(x0, min(x0 + 8, n_x)):
-                for y in range(y0, y1):
-                    dst[x, y] = src[y, x]
 
 
 @jit
@@ -427,7 +214,7 @@ def planes_gather_affine(
 
     One plane at a time, contiguous, so its taps stay in L1 (reading a tile's lanes in
     place, one double per cache line, ran 1.4x slower). No tap tables: each pixel's taps
-    are summed where they are found, with :func:`rotate_plan_taps`'s arithmetic and helpers
+    are summed where they are found, with :func:`affine_taps`'s arithmetic and helpers
     and :func:`tile_gather`'s summation order. For orders 1 and 3 a footprint inside the
     plane (most pixels) reads its taps at fixed steps, written out, with the order a
     constant in the helpers' calls so only that order's weight arithmetic is compiled
@@ -454,8 +241,8 @@ def planes_gather_affine(
                 coordinate_y = row_y + ox * m01
                 coordinate_x = row_x + ox * m11
                 if order == 1:
-                    start_y, cy, inside = _axis_start(coordinate_y, rows, npad, 1, mode)
-                    start_x, cx, inside_x = _axis_start(coordinate_x, cols, npad, 1, mode)
+                    start_y, cy, inside = boundary_axis_start(coordinate_y, rows, npad, 1, mode)
+                    start_x, cx, inside_x = boundary_axis_start(coordinate_x, cols, npad, 1, mode)
                     if not (inside and inside_x):
                         out[p] = cval
                         continue
@@ -467,10 +254,14 @@ def planes_gather_affine(
                         t10 = t00 + cols
                         t11 = t10 + 1
                     else:  # edge pixels are common at order 1: folded here, not below
-                        ry0, y_out0 = _tap_line(start_y, rows, spline_mode, grid_constant)
-                        ry1, y_out1 = _tap_line(start_y + 1, rows, spline_mode, grid_constant)
-                        rx0, x_out0 = _tap_line(start_x, cols, spline_mode, grid_constant)
-                        rx1, x_out1 = _tap_line(start_x + 1, cols, spline_mode, grid_constant)
+                        ry0, y_out0 = boundary_tap_line(start_y, rows, spline_mode, grid_constant)
+                        ry1, y_out1 = boundary_tap_line(
+                            start_y + 1, rows, spline_mode, grid_constant
+                        )
+                        rx0, x_out0 = boundary_tap_line(start_x, cols, spline_mode, grid_constant)
+                        rx1, x_out1 = boundary_tap_line(
+                            start_x + 1, cols, spline_mode, grid_constant
+                        )
                         t00 = _tap(ry0, rx0, y_out0 or x_out0, cols, sentinel, grid_constant)
                         t01 = _tap(ry0, rx1, y_out0 or x_out1, cols, sentinel, grid_constant)
                         t10 = _tap(ry1, rx0, y_out1 or x_out0, cols, sentinel, grid_constant)
@@ -483,8 +274,8 @@ def planes_gather_affine(
                     out[p] = t
                     continue
                 elif order == 3:
-                    start_y, cy, inside = _axis_start(coordinate_y, rows, npad, 3, mode)
-                    start_x, cx, inside_x = _axis_start(coordinate_x, cols, npad, 3, mode)
+                    start_y, cy, inside = boundary_axis_start(coordinate_y, rows, npad, 3, mode)
+                    start_x, cx, inside_x = boundary_axis_start(coordinate_x, cols, npad, 3, mode)
                     if inside and inside_x and 0 <= start_y < rows - 3 and 0 <= start_x < cols - 3:
                         y0, y1, y2, y3, _, _ = spline_weights(cy, 3)
                         x0, x1, x2, x3, _, _ = spline_weights(cx, 3)
@@ -498,8 +289,8 @@ def planes_gather_affine(
                             t += c[r + 3] * w * x3
                         out[p] = t
                         continue
-                start_y, cy, inside = _axis_start(coordinate_y, rows, npad, order, mode)
-                start_x, cx, inside_x = _axis_start(coordinate_x, cols, npad, order, mode)
+                start_y, cy, inside = boundary_axis_start(coordinate_y, rows, npad, order, mode)
+                start_x, cx, inside_x = boundary_axis_start(coordinate_x, cols, npad, order, mode)
                 if not (inside and inside_x):
                     out[p] = cval
                     continue
@@ -507,9 +298,9 @@ def planes_gather_affine(
                 wx = spline_weights_called(cx, order)
                 t = 0.0
                 for i in range(k):
-                    ry, y_out = _tap_line(start_y + i, rows, spline_mode, grid_constant)
+                    ry, y_out = boundary_tap_line(start_y + i, rows, spline_mode, grid_constant)
                     for j in range(k):
-                        rx, x_out = _tap_line(start_x + j, cols, spline_mode, grid_constant)
+                        rx, x_out = boundary_tap_line(start_x + j, cols, spline_mode, grid_constant)
                         tap = _tap(ry, rx, y_out or x_out, cols, sentinel, grid_constant)
                         t += c[tap] * wy[i] * wx[j]
                 out[p] = t

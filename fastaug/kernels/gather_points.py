@@ -2,7 +2,7 @@
 
 Mirrors ``NI_GeometricTransform`` in SciPy's ``src/ni_interpolation.c`` for the matrix and
 the coordinate-array mappings: the affine sum in SciPy's order, the coordinate folding
-(``_axis_start``), the footprint and its folded taps (``_tap_line``), the weights
+(``boundary_axis_start``), the footprint and its folded taps (``boundary_tap_line``), the weights
 (``spline_weights``), the products ``coefficient * w_axis0 * w_axis1 ...`` left to right and
 the footprint sum from 0.0 in C order; so every output value is the double SciPy computes.
 
@@ -23,8 +23,12 @@ the footprint with a counter (SciPy's ``fcoordinates`` table), one compiled kern
 import numpy as np
 
 from ._jit import jit
-from .boundary import GRID_CONSTANT, boundary_spline_mode
-from .rotate import _axis_start, _tap_line
+from .boundary import (
+    GRID_CONSTANT,
+    boundary_axis_start,
+    boundary_spline_mode,
+    boundary_tap_line,
+)
 from .spline import spline_weights
 
 
@@ -114,7 +118,9 @@ def geometric_gather(c, dims, coords, p0, order, mode, cval, npad, values):
             cval_taps = False  # a grid-constant tap outside: reads the cval element
             for a in range(first, ndim):
                 n = dims[a]
-                start, cc, inside = _axis_start(coords[a - first, p0 + j], n, npad, order, mode)
+                start, cc, inside = boundary_axis_start(
+                    coords[a - first, p0 + j], n, npad, order, mode
+                )
                 if not inside:
                     constant = True
                     break
@@ -131,7 +137,7 @@ def geometric_gather(c, dims, coords, p0, order, mode, cval, npad, values):
                     continue
                 cval_taps = cval_taps or grid_constant
                 for i in range(k):
-                    line, off = _tap_line(start + i, n, spline_mode, grid_constant)
+                    line, off = boundary_tap_line(start + i, n, spline_mode, grid_constant)
                     # Coordinates beyond int64 (|x| > 9.2e18) leave C's integer conversions
                     # undefined (SciPy then reads outside its array): kept inside here.
                     line = min(max(line, 0), n - 1)
@@ -217,12 +223,12 @@ def geometric_nearest(c, dims, coords, p0, mode, cval, npad, values):
         index = 0
         for a in range(first, ndim):
             n = dims[a]
-            start, _, inside = _axis_start(coords[a - first, p0 + j], n, npad, 0, mode)
+            start, _, inside = boundary_axis_start(coords[a - first, p0 + j], n, npad, 0, mode)
             if not inside:
                 index = -1
                 break
             if not 0 <= start < n:
-                start, _ = _tap_line(start, n, spline_mode, False)
+                start, _ = boundary_tap_line(start, n, spline_mode, False)
                 start = min(max(start, 0), n - 1)  # beyond int64: see geometric_gather
             index = index * n + start
         out[j] = cval if index < 0 else 0.0 + c[index]
