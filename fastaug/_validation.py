@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from .resampling import MODES
+from .resampling import MODES, Interp
 
 
 class ArgumentError(ValueError, RuntimeError):
@@ -32,6 +32,17 @@ def mode_code(mode):
         f"mode must be one of {', '.join(repr(m) for m in MODES)}; got {mode!r} "
         "(boundary mode not supported)"
     )
+
+
+def interpolation(order, mode, cval, prefilter=True):
+    """The validated :class:`fastaug.resampling.Interp` of the public arguments."""
+    return Interp(spline_order(order), mode_name(mode), real_scalar(cval, "cval"), bool(prefilter))
+
+
+def mode_name(mode):
+    """A mode name SciPy takes, as given (:func:`mode_code` checks it)."""
+    mode_code(mode)
+    return mode
 
 
 def spline_order(order):

@@ -82,11 +82,10 @@ def affine_each(
     [20.0, 21.0, 22.0, 23.0]
     """
     arr = v.image_batch(images)
+    interp = v.interpolation(order, mode, cval, prefilter)
     if _volumes(arr.shape, np.shape(matrices), channel_axis):
         matrices, offsets = v.affine_matrices(matrices, offsets, arr.shape[0], ndim=3)
-        return _affine_volumes(
-            arr, matrices, offsets, output_shape, order, mode, cval, prefilter, out
-        )
+        return _affine_volumes(arr, matrices, offsets, output_shape, interp, out)
     if output_shape is not None:
         raise ValueError(
             f"output_shape is for volumes (N, D, H, W); images keep their shape: got "
@@ -94,7 +93,8 @@ def affine_each(
         )
     channel = v.channel_axis(arr.shape, channel_axis)
     matrices, offsets = v.affine_matrices(matrices, offsets, arr.shape[0])
-    return _resample_each(arr, channel, matrices, offsets, order, mode, cval, prefilter, out)
+    out = v.output_array(out, arr, arr.shape)
+    return affine_batch(arr, channel, matrices, offsets, interp, out)
 
 
 def _volumes(shape, matrices_shape, channel_axis):
@@ -106,12 +106,9 @@ def _volumes(shape, matrices_shape, channel_axis):
     return form in ((3, 4), (4, 4)) or form == (3, 3) and not shape[3] <= 4 < shape[1]
 
 
-def _affine_volumes(arr, matrices, offsets, output_shape, order, mode, cval, prefilter, out):
+def _affine_volumes(arr, matrices, offsets, output_shape, interp, out):
     """Volume ``i`` through ``matrices[i]``, ``offsets[i]`` (checked) into ``output_shape``:
     one prefilter and one threaded resampling per volume (a volume is work enough)."""
-    order = v.spline_order(order)
-    code = v.mode_code(mode)
-    cval = v.real_scalar(cval, "cval")
     if output_shape is None:
         output_shape = arr.shape[1:]
     output_shape = tuple(int(n) for n in output_shape)
@@ -119,11 +116,9 @@ def _affine_volumes(arr, matrices, offsets, output_shape, order, mode, cval, pre
         raise ValueError(f"output_shape must be three sizes (D, H, W); got {output_shape!r}")
     out = v.output_array(out, arr, arr.shape[:1] + output_shape)
     if arr.shape[0]:
-        v.empty_plane(arr.shape[1:], output_shape, mode, order, prefilter)
+        v.empty_plane(arr.shape[1:], output_shape, interp.mode, interp.order, interp.prefilter)
     for i in range(arr.shape[0]):
-        # prefiltered() leaves orders 0 and 1 unfiltered, as SciPy does
-        coefficients, npad = splines.prefiltered(arr[i], order if prefilter else 0, mode, cval)
-        interp = sampling.Interp(order, code, cval, npad)
+        coefficients = splines.coefficients(arr[i], interp)
         sampling.sample(coefficients, interp, out[i], matrix=matrices[i], offset=offsets[i])
     return out
 
@@ -169,6 +164,7 @@ def rotate_each(
     """
     arr = v.image_batch(images)
     channel = v.channel_axis(arr.shape, channel_axis)
+    interp = v.interpolation(order, mode, cval, prefilter)
     angles = v.finite_angles(angles)
     if angles.shape[0] != arr.shape[0]:
         raise ValueError(
@@ -176,23 +172,23 @@ def rotate_each(
         )
     plane = arr.shape[slice(2, 4) if channel == 1 else slice(1, 3)]
     matrices, offsets = rotation_matrices(angles, plane)
-    return _resample_each(arr, channel, matrices, offsets, order, mode, cval, prefilter, out)
-
-
-def _resample_each(arr, channel, matrices, offsets, order, mode, cval, prefilter, out):
-    """Image ``i`` (all its channels) by ``matrices[i]``, ``offsets[i]`` (checked)."""
-    order = v.spline_order(order)
-    code = v.mode_code(mode)
-    cval = v.real_scalar(cval, "cval")
     out = v.output_array(out, arr, arr.shape)
+    return affine_batch(arr, channel, matrices, offsets, interp, out)
+
+
+def affine_batch(arr, channel, matrices, offsets, interp, out):
+    """Image ``i`` of ``arr`` (all its channels; ``channel``: the channel axis, None, 1 or 3)
+    by ``matrices[i]``, ``offsets[i]`` (float64 ``(N, 2, 2)``, ``(N, 2)``) with ``interp``
+    into ``out`` (an array of ``arr``'s shape): the validated core of ``affine_each`` and
+    ``rotate_each``, which the transforms call."""
     axes = _plane_axes(channel)
     if channel is not None:  # the planes go image by image, channels within an image
         matrices = np.repeat(matrices, arr.shape[channel], axis=0)
         offsets = np.repeat(offsets, arr.shape[channel], axis=0)
     plane = (arr.shape[axes[0]], arr.shape[axes[1]])
     if v.plane_count(arr.shape, axes):
-        v.empty_plane(plane, plane, mode, order, prefilter)
-    resampling = Resampling(plane, plane, order, code, cval, prefilter, matrices, offsets)
+        v.empty_plane(plane, plane, interp.mode, interp.order, interp.prefilter)
+    resampling = Resampling(plane, plane, interp, matrices, offsets)
     resample_each(arr, axes, resampling, out)
     return out
 
@@ -248,9 +244,7 @@ def augment(
     channel = v.channel_axis(arr.shape, channel_axis)
     angle_list = v.finite_angles(angles, single=True)
     v.choice(layout, "layout", LAYOUTS)
-    order = v.spline_order(order)
-    v.mode_code(mode)
-    cval = v.real_scalar(cval, "cval")
+    interp = v.interpolation(order, mode, cval)
     n = arr.shape[0]
     if labels is not None:
         labels = np.asarray(labels)
@@ -267,9 +261,7 @@ def augment(
         out,
         include_original=include_original,
         layout=layout,
-        order=order,
-        mode=mode,
-        cval=cval,
+        interp=interp,
         channel=channel,
     )
     labels_out = None
@@ -282,10 +274,11 @@ def augment(
     return out, labels_out
 
 
-def augment_into(images, angles, out, *, include_original, layout, order, mode, cval, channel):
+def augment_into(images, angles, out, *, include_original, layout, interp, channel):
     """Write the augmented copies of ``images`` into ``out`` (validated arguments): in
-    ``layout`` order, ``len(images) * (len(angles) + include_original)`` samples;
-    ``channel``: the channel axis (None, 1 or 3)."""
+    ``layout`` order, ``len(images) * (len(angles) + include_original)`` samples, rotated
+    with ``interp`` (:class:`fastaug.resampling.Interp`); ``channel``: the channel axis
+    (None, 1 or 3)."""
     n = images.shape[0]
     copies = len(angles) + bool(include_original)
     rest = images.shape[1:]
@@ -302,7 +295,7 @@ def augment_into(images, angles, out, *, include_original, layout, order, mode, 
     rotated = grid[:, first:]  # (n, angles) + rest
     axes = _plane_axes(channel)
     plane = (images.shape[axes[0]], images.shape[axes[1]])
-    plans = [cached_plan(plane, float(a), False, order, mode, cval, True) for a in angles]
+    plans = [cached_plan(plane, float(a), False, interp) for a in angles]
     pixels = plane[0] * plane[1]
     if channel is None:
         apply_plans(plans, images, None, axes, out_index=rotated.reshape(n, len(plans), pixels))

@@ -19,6 +19,7 @@ import numpy as np
 from . import __version__, datasets, io, pixels
 from . import _validation as v
 from .functional import LAYOUTS, augment_into
+from .resampling import Interp
 
 #: Source images per chunk: big enough for the kernel's tiles and threads, small enough for a
 #: responsive progress bar and Ctrl-C, and for little fresh memory: the two sample buffers
@@ -102,9 +103,7 @@ class FixedAngles:
             block,
             include_original=original,
             layout="interleaved",
-            order=self.order,
-            mode=self.mode,
-            cval=self.cval,
+            interp=Interp(self.order, self.mode, self.cval),
             channel=None if chunk.ndim == 3 else 3,  # files hold channels last
         )
 
@@ -817,7 +816,7 @@ def _random_expectation(meta, arrays, plane):
     if len(transforms) != 1 or not transforms[0].geometric:
         raise ValueError(f"verify checks one geometric transform; this file has {transforms}")
     transform = transforms[0]
-    order, mode, cval = transform.resampling
+    order, mode, cval, _ = transform.interp
     copies, params = np.asarray(arrays["copy"]), np.asarray(arrays["params"])
     source_index = np.asarray(arrays["source_index"])
 

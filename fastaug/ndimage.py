@@ -16,6 +16,7 @@ from .plan import (
     cached_plan,
     single_image_call,
 )
+from .resampling import Interp
 
 #: Small single-image calls seen before, by their arguments: a drop-in used one image at a
 #: time in a loop repeats the same arguments, and then pays for no validation or set-up
@@ -119,7 +120,7 @@ def rotate(
     out_shape = list(arr.shape)
     if v.plane_count(arr.shape, axes):
         plans = [
-            cached_plan(in_plane, angle, bool(reshape), order, mode, part, bool(prefilter))
+            cached_plan(in_plane, angle, bool(reshape), Interp(order, mode, part, bool(prefilter)))
             for part in cval_parts
         ]
         out_shape[axes[0]], out_shape[axes[1]] = plans[0].out_shape
@@ -346,10 +347,8 @@ def affine_transform(
         # Arguments repeated, as by a drop-in called in a loop: from now on they run on an
         # AffinePlan and the single-image path of rotate. Not on first sight: building the
         # tap tables costs several times the point sampler's call (28 x 28: ~500 us, ~80).
-        _, cval = _checked(arr, out, order, mode, cval, prefilter)
-        plan = cached_affine_plan(
-            arr.shape, matrix, offset, out.shape, order, mode, cval, prefilter
-        )
+        interp = _checked(arr, out, order, mode, cval, prefilter)
+        plan = cached_affine_plan(arr.shape, matrix, offset, out.shape, interp)
         apply_plans((plan,), arr, out, (0, 1))
         _remember(key, plan, arr, out)
         return out
@@ -362,10 +361,7 @@ def affine_transform(
         # SciPy's separable branch (zoom_shift): a shift of offset / matrix, then the zoom;
         # output axes past the input's do not move the sample, so they repeat its values.
         first = out_part[(Ellipsis,) + (0,) * (out.ndim - arr.ndim)]
-        order_, code, cval_, npad = interp
-        zoomshift.zoom_shift(
-            coefficients, matrix, offset / matrix, first, order_, code, cval_, npad, False
-        )
+        zoomshift.zoom_shift(coefficients, matrix, offset / matrix, first, interp, False)
         out_part[...] = first[(Ellipsis,) + (None,) * (out.ndim - arr.ndim)]
 
     _real_parts(arr, out, cval, run)
@@ -447,21 +443,20 @@ def _affine_call_key(input, matrix, offset, output_shape, output, order, mode, c
 
 
 def _checked(part, out, order, mode, cval, prefilter):
-    """``(mode code, cval)`` after SciPy's checks of ``mode``, ``cval`` and the input
-    dtype, and the refusal of an empty input SciPy cannot extend into ``out``."""
-    code = v.mode_code(mode)
+    """The :class:`Interp` of a call, after SciPy's checks of ``mode``, ``cval`` and the
+    input dtype, and the refusal of an empty input SciPy cannot extend into ``out``."""
+    v.mode_code(mode)
     v.check_dtype(part.dtype, "input")
-    cval = v.real_scalar(cval, "cval")
+    interp = Interp(order, mode, v.real_scalar(cval, "cval"), bool(prefilter))
     v.empty_plane(part.shape, out.shape, mode, order, prefilter)
-    return code, cval
+    return interp
 
 
 def _sampled(part, out, order, mode, cval, prefilter):
     """``(interp, coefficients)`` for the samplers, after :func:`_checked`:
-    :func:`_coefficients` (float64 where prefiltered, else ``part`` itself)."""
-    code, cval = _checked(part, out, order, mode, cval, prefilter)
-    coefficients, npad = _coefficients(part, order, mode, cval, prefilter)
-    return sampling.Interp(order, code, cval, npad), coefficients
+    :func:`splines.coefficients` (float64 where prefiltered, else ``part`` itself)."""
+    interp = _checked(part, out, order, mode, cval, prefilter)
+    return interp, splines.coefficients(part, interp)
 
 
 map_coordinates.__doc__ = map_coordinates.__doc__.replace(
@@ -608,14 +603,15 @@ def shift(input, shift, output=None, order=3, mode="constant", cval=0.0, prefilt
     out = v.output_array(output, arr, arr.shape, complex_output=is_complex)
 
     def run(part, out_part, cval_part):
-        code = v.mode_code(mode)
+        v.mode_code(mode)
         v.check_dtype(part.dtype, "input")
         v.check_dtype(out_part.dtype, "output")
         shifts = np.asarray([-s for s in v.per_axis(shift, part.ndim, "shift")], dtype=np.float64)
-        order_ = v.integer_order(order)
-        cval_ = v.real_scalar(cval_part, "cval")
-        coeffs, npad = _coefficients(part, order_, mode, cval_, prefilter)
-        zoomshift.zoom_shift(coeffs, None, shifts, out_part, order_, code, cval_, npad, False)
+        interp = Interp(
+            v.integer_order(order), mode, v.real_scalar(cval_part, "cval"), bool(prefilter)
+        )
+        coeffs = splines.coefficients(part, interp)
+        zoomshift.zoom_shift(coeffs, None, shifts, out_part, interp, False)
 
     _real_parts(arr, out, cval, run)
     return out
@@ -678,7 +674,7 @@ def zoom(input, zoom, output=None, order=3, mode="constant", cval=0.0, prefilter
         return out
 
     def run(part, out_part, cval_part):
-        code = v.mode_code(mode)
+        v.mode_code(mode)
         v.check_dtype(part.dtype, "input")
         v.check_dtype(out_part.dtype, "output")
         # SciPy does not pass grid_mode on to the parts of a complex input.
@@ -689,11 +685,12 @@ def zoom(input, zoom, output=None, order=3, mode="constant", cval=0.0, prefilter
                 "grid_mode is True.",
                 stacklevel=3,
             )
-        order_ = v.integer_order(order)
-        cval_ = v.real_scalar(cval_part, "cval")
+        interp = Interp(
+            v.integer_order(order), mode, v.real_scalar(cval_part, "cval"), bool(prefilter)
+        )
         factors = zoomshift.zoom_factors(part.shape, out_shape, grid)
-        coeffs, npad = _coefficients(part, order_, mode, cval_, prefilter)
-        zoomshift.zoom_shift(coeffs, factors, None, out_part, order_, code, cval_, npad, grid)
+        coeffs = splines.coefficients(part, interp)
+        zoomshift.zoom_shift(coeffs, factors, None, out_part, interp, grid)
 
     _real_parts(arr, out, cval, run)
     return out
@@ -708,13 +705,6 @@ def _real_parts(arr, out, cval, run):
         return
     run(arr.real, out.real, np.real(cval))
     run(arr.imag, out.imag, np.imag(cval))
-
-
-def _coefficients(arr, order, mode, cval, prefilter):
-    """What SciPy samples: the prefiltered, pre-padded coefficients, or the input itself."""
-    if prefilter and order > 1:
-        return splines.prefiltered(arr, order, mode, cval)
-    return arr, 0
 
 
 _FILTER_DOC = """

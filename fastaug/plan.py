@@ -89,18 +89,15 @@ class AffinePlan:
                 "matrix must have shape (2, 2) and offset shape (2,); got "
                 f"{matrix.shape} and {offset.shape}"
             )
+        interp = v.interpolation(order, mode, cval, prefilter)
         set_ = object.__setattr__
         set_(self, "shape", shape)
-        set_(self, "order", v.spline_order(order))
-        code = v.mode_code(mode)
-        set_(self, "mode", mode)
-        set_(self, "cval", v.real_scalar(cval, "cval"))
-        set_(self, "prefilter", bool(prefilter))
-        v.empty_plane(shape, out_shape, mode, self.order, self.prefilter)
-        resampling = Resampling(
-            shape, out_shape, self.order, code, self.cval, self.prefilter, matrix, offset
-        )
-        npad = resampling.npad
+        for name, value in zip(interp._fields, interp):
+            set_(self, name, value)
+        code = interp.code
+        v.empty_plane(shape, out_shape, mode, interp.order, interp.prefilter)
+        resampling = Resampling(shape, out_shape, interp, matrix, offset)
+        npad = interp.npad
         rows, cols = shape[0] + 2 * npad, shape[1] + 2 * npad
         n_out = out_shape[0] * out_shape[1]
         k = self.order + 1
@@ -148,7 +145,7 @@ class AffinePlan:
 
     def _interpolation(self):
         """``(order, mode, cval, prefilter)``, as the constructors take them."""
-        return self.order, self.mode, self.cval, self.prefilter
+        return tuple(self.resampling.interp)
 
     def __reduce__(self):
         arguments = (self.shape, self.matrix, self.offset, self.out_shape)
@@ -197,10 +194,7 @@ class AffinePlan:
                 self.matrix,
                 self.offset,
                 self.out_shape,
-                self.order,
-                self.mode,
-                float(np.imag(self.cval)),
-                self.prefilter,
+                self.resampling.interp._replace(cval=float(np.imag(self.cval))),
             )
             apply_plans((self,), arr.real, out.real, axes)
             apply_plans((imag_plan,), arr.imag, out.imag, axes)
@@ -273,23 +267,19 @@ def _rebuild_affine_plan(shape, matrix, offset, out_shape, order, mode, cval, pr
     )
 
 
-def cached_plan(shape, angle, reshape, order, mode, cval, prefilter):
+def cached_plan(shape, angle, reshape, interp):
     """Plans are pure functions of their parameters, so they are shared (small LRU). The
-    signs of ``angle`` and ``cval`` are part of the key: ``-0.0 == 0.0``, but a -0.0 cval
-    fills SciPy's output with -0.0."""
-    return _cached_plan(
-        shape, *v.with_sign(angle), reshape, order, mode, *v.with_sign(cval), prefilter
-    )
+    signs of ``angle`` and ``interp.cval`` are part of the key: ``-0.0 == 0.0``, but a -0.0
+    cval fills SciPy's output with -0.0."""
+    return _cached_plan(shape, *v.with_sign(angle), reshape, interp, v.with_sign(interp.cval)[1])
 
 
 @functools.lru_cache(maxsize=64)
-def _cached_plan(shape, angle, _angle_sign, reshape, order, mode, cval, _cval_sign, prefilter):
-    return RotationPlan(
-        shape, angle, reshape=reshape, order=order, mode=mode, cval=cval, prefilter=prefilter
-    )
+def _cached_plan(shape, angle, _angle_sign, reshape, interp, _cval_sign):
+    return RotationPlan(shape, angle, reshape=reshape, **interp._asdict())
 
 
-def cached_affine_plan(shape, matrix, offset, out_shape, order, mode, cval, prefilter):
+def cached_affine_plan(shape, matrix, offset, out_shape, interp):
     """:func:`cached_plan` for :class:`AffinePlan`: ``matrix`` and ``offset`` (float64
     ``(2, 2)`` and ``(2,)``) are keyed by their bytes, which tell every double apart (signs
     of zeros included)."""
@@ -300,24 +290,19 @@ def cached_affine_plan(shape, matrix, offset, out_shape, order, mode, cval, pref
         matrix.tobytes(),
         offset.tobytes(),
         out_shape,
-        order,
-        mode,
-        *v.with_sign(cval),
-        prefilter,
+        interp,
+        v.with_sign(interp.cval)[1],
     )
 
 
 @functools.lru_cache(maxsize=64)
-def _cached_affine_plan(shape, matrix, offset, out_shape, order, mode, cval, _cval_sign, prefilter):
+def _cached_affine_plan(shape, matrix, offset, out_shape, interp, _cval_sign):
     return AffinePlan(
         shape,
         np.frombuffer(matrix).reshape(2, 2),
         np.frombuffer(offset),
         out_shape,
-        order=order,
-        mode=mode,
-        cval=cval,
-        prefilter=prefilter,
+        **interp._asdict(),
     )
 
 
@@ -386,7 +371,7 @@ def resample_each(images, axes, resampling, out):
     if n == 0:
         return
     setup = resampling.tile_setup(batch.dtype)
-    npad, order, mode, cval = setup.npad, setup.order, resampling.mode, setup.cval
+    npad, order, mode, cval = setup.npad, setup.order, resampling.interp.code, setup.cval
     matrices, offsets = resampling.matrices, resampling.offsets
     coefficients = setup.rows * setup.cols + 1  # the last one holds cval
     prefiltered = npad > 0 or setup.prefilter_init >= 0

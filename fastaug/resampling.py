@@ -1,11 +1,12 @@
 """What the kernels need to know about a resampling, decided once on the host.
 
-A :class:`Resampling` is SciPy's matrix branch of ``geometric_transform`` for ``(H, W)``
-planes: one or per-sample matrices and offsets (output ``(row, col)`` -> input
-coordinates), the spline order, the boundary mode's kernel codes, the pre-pad and prefilter
-SciPy applies, and the fill value. :class:`fastaug.RotationPlan`, ``rotate_each`` and
-``affine_each`` all describe their work with one; argument checking lives in
-``_validation`` and only checks.
+An :class:`Interp` says how to interpolate (order, mode, cval, prefilter, and what follows
+from them: the kernels' mode code, SciPy's pre-pad and prefilter family); every function
+below the public ones takes one. A :class:`Resampling` is SciPy's matrix branch of
+``geometric_transform`` for ``(H, W)`` planes: one or per-sample matrices and offsets
+(output ``(row, col)`` -> input coordinates) with an ``Interp``; :class:`fastaug.RotationPlan`,
+``rotate_each``, ``affine_each`` and the transforms describe their work with one.
+Argument checking lives in ``_validation`` and only checks.
 """
 
 import functools
@@ -72,59 +73,84 @@ def _pad_value(cval_hex, dtype):
     return float(np.pad(np.zeros(1, dtype), 1, constant_values=float.fromhex(cval_hex))[0])
 
 
+class Interp(typing.NamedTuple):
+    """How to interpolate: spline ``order`` (0-5), SciPy's boundary ``mode`` name, a real
+    ``cval`` and ``prefilter``. Public functions validate their arguments into one
+    (:func:`fastaug._validation.interpolation`, or SciPy's own order of checks in
+    :mod:`fastaug.ndimage`) and pass it down; nothing below checks it again.
+
+    Equal values compare equal, so a ``-0.0`` ``cval`` equals ``0.0``: cache keys add its
+    sign (:func:`fastaug._validation.with_sign`).
+    """
+
+    order: int
+    mode: str
+    cval: float
+    prefilter: bool = True
+
+    @property
+    def code(self):
+        """The kernels' mode code."""
+        return MODES[self.mode]
+
+    @property
+    def filtered(self):
+        """Whether SciPy samples spline coefficients (prefiltered, orders > 1) rather than
+        the input values themselves."""
+        return self.prefilter and self.order > 1
+
+    @property
+    def npad(self):
+        """Pre-pad width on each side of the coefficients (SciPy's 12, or 0)."""
+        return prepad_width(self.order, self.code, self.prefilter)
+
+    @property
+    def pad_edge(self):
+        """Pre-padding repeats edge pixels ('nearest') rather than holding cval."""
+        return self.mode == "nearest"
+
+    @property
+    def prefilter_init(self):
+        """The prefilter's boundary family, or -1 when the input is sampled directly."""
+        return PREFILTER_INIT[self.code] if self.filtered else -1
+
+
 class Resampling:
     """A resampling of ``(H, W)`` planes as the kernels see it (validated arguments).
 
     ``matrices`` float64 ``(M, 2, 2)`` and ``offsets`` float64 ``(M, 2)``: one pair for a
     plan, one per plane for the per-sample functions; input coordinate = ``offset +
-    matrix @ output coordinate``, summed in SciPy's order by the kernels.
+    matrix @ output coordinate``, summed in SciPy's order by the kernels. ``interp``: an
+    :class:`Interp`.
     """
 
-    __slots__ = ("in_shape", "out_shape", "order", "mode", "cval", "prefilter", "matrices",
-                 "offsets")  # fmt: skip
+    __slots__ = ("in_shape", "out_shape", "interp", "matrices", "offsets")
 
-    def __init__(self, in_shape, out_shape, order, mode, cval, prefilter, matrices, offsets):
+    def __init__(self, in_shape, out_shape, interp, matrices, offsets):
         self.in_shape = tuple(in_shape)
         self.out_shape = tuple(out_shape)
-        self.order = order
-        self.mode = mode  #: the kernels' mode code
-        self.cval = cval
-        self.prefilter = bool(prefilter)
+        self.interp = interp
         self.matrices = np.ascontiguousarray(matrices, dtype=np.float64).reshape(-1, 2, 2)
         self.offsets = np.ascontiguousarray(offsets, dtype=np.float64).reshape(-1, 2)
-
-    @property
-    def npad(self):
-        """Pre-pad width on each side (SciPy's 12, or 0)."""
-        return prepad_width(self.order, self.mode, self.prefilter)
-
-    @property
-    def pad_edge(self):
-        """Pre-padding repeats edge pixels ('nearest') rather than holding cval."""
-        return self.mode == boundary.NEAREST
-
-    @property
-    def prefilter_init(self):
-        """The prefilter's boundary family, or -1 when the input is sampled directly."""
-        return PREFILTER_INIT[self.mode] if self.prefilter and self.order > 1 else -1
 
     def tile_setup(self, input_dtype, row_needed=None):
         """How each tile is prepared (:class:`TileSetup`); ``row_needed``: the coefficient
         rows any tap reads (default all): only those get the prefilter's row pass."""
-        npad = self.npad
+        interp = self.interp
+        npad = interp.npad
         height, width = self.in_shape
         if row_needed is None:
             row_needed = np.ones(height + 2 * npad, np.bool_)
-        x_lo, x_hi = tiles.filtered_columns(npad, width, self.pad_edge)
+        x_lo, x_hi = tiles.filtered_columns(npad, width, interp.pad_edge)
         return TileSetup(
             height,
             width,
             npad,
-            self.pad_edge,
-            pad_value(self.cval, input_dtype),
-            self.cval,
-            self.order,
-            self.prefilter_init,
+            interp.pad_edge,
+            pad_value(interp.cval, input_dtype),
+            interp.cval,
+            interp.order,
+            interp.prefilter_init,
             row_needed,
             np.arange(x_lo, x_hi, dtype=np.int64),
             np.flatnonzero(row_needed).astype(np.int64) * (width + 2 * npad),

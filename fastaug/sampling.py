@@ -9,8 +9,6 @@ small store kernel per output dtype: the interpolation compiles once).
 Callers pass validated arguments (:mod:`fastaug._validation` checks the public ones).
 """
 
-import typing
-
 import numpy as np
 
 from ._parallel import run_tiles
@@ -21,17 +19,6 @@ from .resampling import cast_rule
 #: Output points per chunk: a chunk's coordinates and values stay in L1/L2, and a large
 #: call still makes many chunks for the threads to share.
 CHUNK = 2048
-
-
-class Interp(typing.NamedTuple):
-    """How to interpolate, validated: spline ``order`` 0-5, the kernels' ``mode`` code, a
-    real ``cval``; ``npad``: the pre-pad (SciPy's 12, or 0) already added to the
-    coefficients."""
-
-    order: int
-    mode: int
-    cval: float
-    npad: int = 0
 
 
 def _kernel_dims(shape):
@@ -58,9 +45,10 @@ def _destination(out, coefficients):
 
 
 def sample(coefficients, interp, out, *, matrix=None, offset=None, coordinates=None):
-    """Interpolate ``coefficients`` (the pre-padded input's spline coefficients, or the raw
-    input: any real dtype and layout, read as float64) into every point of ``out`` (any
-    real dtype the kernels store, any layout).
+    """Interpolate ``coefficients`` (:func:`fastaug.splines.coefficients`: the pre-padded
+    input's spline coefficients, or the raw input: any real dtype and layout, read as
+    float64) by ``interp`` (:class:`fastaug.resampling.Interp`) into every point of ``out``
+    (any real dtype the kernels store, any layout).
 
     The points' input coordinates come from ``coordinates`` (float64 C-contiguous ``(rank,
     P)``), or from ``matrix`` (float64 ``(rank, out.ndim)``) and ``offset`` (``(rank,)``):
@@ -72,9 +60,10 @@ def sample(coefficients, interp, out, *, matrix=None, offset=None, coordinates=N
     coefficients = np.ascontiguousarray(coefficients, dtype=np.float64)
     dims = _kernel_dims(coefficients.shape)
     flat = coefficients.reshape(-1)
-    if interp.mode == GRID_CONSTANT:
+    order, mode, cval, npad = interp.order, interp.code, interp.cval, interp.npad
+    if mode == GRID_CONSTANT:
         # taps outside read one more element, cval (see kernels.gather_points.geometric_gather)
-        flat = np.append(flat, interp.cval)
+        flat = np.append(flat, cval)
     dest, finish = _destination(out, coefficients)
     cast = cast_rule(dest.dtype)
     affine = coordinates is None
@@ -82,7 +71,6 @@ def sample(coefficients, interp, out, *, matrix=None, offset=None, coordinates=N
         out_dims = np.array(out.shape, np.int64)
         rank = matrix.shape[0]
     chunk = min(CHUNK, n_points)
-    order, mode, cval, npad = interp
     nearest = order == 0 and mode != GRID_CONSTANT  # one tap per point: a kernel of its own
 
     def worker(claim):

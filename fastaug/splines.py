@@ -14,7 +14,7 @@ import numpy as np
 from . import _parallel
 from .kernels import boundary, tiles
 from .kernels import prefilter as prefilter_kernels
-from .resampling import MODES, PREFILTER_INIT, pad_value, prepad_width
+from .resampling import MODES, PREFILTER_INIT, Interp, pad_value, prepad_width
 
 #: Rows (lines along the last axis) turned into the lanes of one block: each block costs
 #: three kernel calls, and its recursion steps are vectors of this many lanes.
@@ -95,6 +95,14 @@ def prefiltered(input: np.ndarray, order: int, mode: str, cval: float) -> tuple[
         coeffs[...] = arr
     filter_axes(coeffs, order, PREFILTER_INIT[code], range(arr.ndim))
     return coeffs, npad
+
+
+def coefficients(input: np.ndarray, interp: Interp) -> np.ndarray:
+    """What SciPy samples for ``interp``: the pre-padded (by ``interp.npad``) B-spline
+    coefficients (:func:`prefiltered`) where it prefilters, else the input itself."""
+    if interp.filtered:
+        return prefiltered(input, interp.order, interp.mode, interp.cval)[0]
+    return input
 
 
 def _prepad(coeffs, arr, npad, code, cval):

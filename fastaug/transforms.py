@@ -29,11 +29,11 @@ from scipy import ndimage
 
 from . import _validation as v
 from . import draws
-from .functional import _plane_axes, affine_each
+from .functional import _plane_axes, affine_batch
 from .geometry import affine_pullback, flip_pullbacks, homogeneous, rotation_matrices
 from .kernels import stores
 from .kernels.photometric import scale_shift_clip as _scale_shift_clip
-from .resampling import cast_rule
+from .resampling import Interp, cast_rule
 
 _SLOTS = 8  #: random numbers a transform may draw per sample (stream ``8 * node + slot``)
 
@@ -115,15 +115,13 @@ class GeometricTransform(Transform):
 
     def __init__(self, p=1.0, order=1, mode="constant", cval=0.0):
         super().__init__(p)
-        self.order = v.spline_order(order)
-        v.mode_code(mode)
-        self.mode = mode
-        self.cval = v.real_scalar(cval, "cval")
+        self.order, self.mode, self.cval, _ = v.interpolation(order, mode, cval)
 
     @property
-    def resampling(self):
-        """How a group this transform moves is resampled (None: any, a flip)."""
-        return (self.order, self.mode, self.cval)
+    def interp(self):
+        """How a group this transform moves is resampled (an :class:`Interp`; None: any,
+        a flip)."""
+        return Interp(self.order, self.mode, self.cval)
 
 
 # --------------------------------------------------------------------------- geometry
@@ -222,7 +220,7 @@ class _Flip(GeometricTransform):
         super().__init__(p)
 
     @property
-    def resampling(self):
+    def interp(self):
         return None  # exact by indexing; inside a group it takes the group's resampling
 
     def matrices(self, params, n, plane):
@@ -521,8 +519,8 @@ def _stages(leaves):
         if node.geometric:
             last = stages[-1] if stages else None
             if last is not None and last[0] == "geometric":
-                settings = {n.resampling for n, _ in last[1]} - {None}
-                if node.resampling is None or not settings or node.resampling in settings:
+                settings = {n.interp for n, _ in last[1]} - {None}
+                if node.interp is None or not settings or node.interp in settings:
                     last[1].append((node, entry))
                     continue
             stages.append(("geometric", [(node, entry)]))
@@ -578,7 +576,7 @@ def _resample(src, masks, items, plane, channel, target):
     pull = np.tile(np.eye(3), (n, 1, 1))
     moved = np.zeros(n, bool)
     interpolated = np.zeros(n, bool)
-    settings = next((node.resampling for node, _ in items if node.resampling), (1, "constant", 0.0))
+    interp = next((node.interp for node, _ in items if node.interp), None)
     for node, entry in items:
         applied = entry["applied"]
         if not applied.any():
@@ -591,9 +589,9 @@ def _resample(src, masks, items, plane, channel, target):
         # Applied first, then this one: the input point is (earlier pull-backs) @ (this one).
         pull[applied] = pull[applied] @ node.matrices(chosen, int(applied.sum()), plane)
         moved |= applied
-        if node.resampling is not None:
+        if node.interp is not None:
             interpolated |= applied
-        if node.resampling is not None and node.order > 0 and src.dtype.kind == "b":
+        if node.interp is not None and node.order > 0 and src.dtype.kind == "b":
             warnings.warn(
                 "bool images look like label maps: interpolating them with order "
                 f"{node.order} mixes labels; pass them as masks= (moved with order 0)",
@@ -627,22 +625,17 @@ def _resample(src, masks, items, plane, channel, target):
                     np.flip(masks[chosen], mask_axes) if mask_axes else masks[chosen]
                 )
     if interpolated.any():
-        order, mode, cval = settings
         every = bool(interpolated.all())  # the usual case: no subset copies
         chosen = slice(None) if every else interpolated
-        maps = np.ascontiguousarray(pull[chosen, :2, :])
+        matrices = np.ascontiguousarray(pull[chosen, :2, :2])
+        offsets = np.ascontiguousarray(pull[chosen, :2, 2])
         moved_out = out if every else np.empty((int(interpolated.sum()),) + src.shape[1:], target)
-        affine_each(
-            src[chosen],
-            maps,
-            order=order,
-            mode=mode,
-            cval=cval,
-            out=moved_out,
-            channel_axis=channel,
-        )
+        affine_batch(src[chosen], channel, matrices, offsets, interp, moved_out)
         if not every:
             out[chosen] = moved_out
         if masks is not None:
-            out_masks[chosen] = affine_each(masks[chosen], maps, order=0, mode=mode, cval=0.0)
+            moved_masks = np.empty_like(masks[chosen])
+            label_interp = Interp(0, interp.mode, 0.0)  # labels move without mixing
+            affine_batch(masks[chosen], None, matrices, offsets, label_interp, moved_masks)
+            out_masks[chosen] = moved_masks
     return out, out_masks

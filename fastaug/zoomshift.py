@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _parallel
 from .kernels import gather_separable, stores
-from .resampling import MODES, cast_rule
+from .resampling import Interp, cast_rule
 
 #: Output rows gathered per piece handed to a thread (each piece is one kernel call).
 ROWS_PER_PIECE = 16
@@ -39,10 +39,7 @@ def zoom_shift(
     zoom: np.ndarray | None,
     shift: np.ndarray | None,
     output: np.ndarray,
-    order: int,
-    mode: str | int,
-    cval: float,
-    npad: int,
+    interp: Interp,
     grid_mode: bool,
 ) -> np.ndarray:
     """SciPy's ``_nd_image.zoom_shift``: resample ``filtered`` separably into ``output``.
@@ -62,11 +59,12 @@ def zoom_shift(
       index: ``shift()`` passes minus its argument, ``affine_transform`` ``offset / diag``.
     * ``output``: a real ndarray of the output shape and a dtype the kernels store (any
       layout or byte order); written and returned.
-    * ``order`` 0-5; ``mode``: a SciPy mode name or the kernels' mode code; ``cval``: a float.
+    * ``interp``: the :class:`fastaug.resampling.Interp`; ``filtered`` is pre-padded by its
+      ``npad``.
     """
     if output.size == 0:
         return output
-    code = MODES[mode] if isinstance(mode, str) else mode
+    order, code, cval, npad = interp.order, interp.code, interp.cval, interp.npad
     coeffs = np.ascontiguousarray(filtered, dtype=np.float64)
     ndim = coeffs.ndim
     grid_mode = bool(grid_mode) and zoom is not None

@@ -13,6 +13,7 @@ from test_splines import filter_is_version_dependent
 
 import fastaug
 from fastaug import splines, zoomshift
+from fastaug.resampling import Interp
 
 from conftest import MODES
 from tolerances import assert_matches_scipy
@@ -277,10 +278,10 @@ def test_zoom_shift_is_scipys_diagonal_affine_transform(rng):
     for mode in ("nearest", "constant", "grid-wrap"):
         for order in (0, 3):
             expected = ndi.affine_transform(a, diagonal, offset, (30, 20), order=order, mode=mode)
-            coeffs, npad = splines.prefiltered(a, order, mode, 0.0)
+            interp = Interp(order, mode, 0.0)
+            coeffs = splines.coefficients(a, interp)
             out = np.zeros((30, 20), np.float32)
-            zoomshift.zoom_shift(coeffs, diagonal, offset / diagonal, out, order, mode, 0.0,
-                                 npad, False)  # fmt: skip
+            zoomshift.zoom_shift(coeffs, diagonal, offset / diagonal, out, interp, False)
             assert_matches_scipy(out, expected, context=f"{mode} {order}")
 
 
