@@ -3,9 +3,10 @@
 import numpy as np
 
 from . import _validation as v
-from . import sampling, splines
+from . import splines
+from .backends.cpu import apply_plans, resample_each, sample_points
 from .geometry import rotation_matrices
-from .plan import apply_plans, cached_plan, resample_each
+from .plan import cached_plan
 from .resampling import Resampling
 
 LAYOUTS = ("interleaved", "blocked")
@@ -119,7 +120,7 @@ def _affine_volumes(arr, matrices, offsets, output_shape, interp, out):
         v.empty_plane(arr.shape[1:], output_shape, interp.mode, interp.order, interp.prefilter)
     for i in range(arr.shape[0]):
         coefficients = splines.coefficients(arr[i], interp)
-        sampling.sample(coefficients, interp, out[i], matrix=matrices[i], offset=offsets[i])
+        sample_points(coefficients, interp, out[i], matrix=matrices[i], offset=offsets[i])
     return out
 
 

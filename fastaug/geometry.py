@@ -5,7 +5,9 @@ Rotations use SciPy's degree-exact cosine and sine (``scipy.special.cosdg``/``si
 ``scipy.ndimage.rotate`` bit for bit; the affine motion of the transforms reduces to the
 same numbers when it is a pure rotation (``RandomAffine(degrees=(t, t))`` is
 ``RandomRotation(t)`` to the bit). Coordinates are ``(row, col)``; angles in degrees,
-positive counter-clockwise as the picture is shown (row 0 at the top).
+positive counter-clockwise as the picture is shown (row 0 at the top). ``zoom``'s output
+shape and per-axis factors (SciPy's formulas) are here too; its map and ``shift``'s are
+separable, run by :func:`fastaug.backends.cpu.zoom_shift`.
 """
 
 import numpy as np
@@ -105,3 +107,22 @@ def homogeneous(matrices: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     out[:, :d, d] = offsets
     out[:, d, d] = 1.0
     return out
+
+
+def zoom_output_shape(in_shape, zooms):
+    """``zoom``'s output shape: each length times its factor, rounded as Python's ``round``
+    does (half to even), as SciPy computes it (NaN, infinite or non-numeric factors raise
+    there, as in SciPy)."""
+    return tuple(int(round(n * z)) for n, z in zip(in_shape, zooms))
+
+
+def zoom_factors(in_shape, out_shape, grid_mode):
+    """SciPy's per-axis zoom factor: ``(in - 1) / (out - 1)`` (sample centres aligned at the
+    edges), or ``in / out`` with ``grid_mode`` (pixel edges aligned); 1.0 where the divisor
+    is 0 (an output of one sample, or none)."""
+    numerator = np.array(in_shape, dtype=np.int64)
+    divisor = np.array(out_shape, dtype=np.int64)
+    if not grid_mode:
+        numerator -= 1
+        divisor -= 1
+    return np.divide(numerator, divisor, out=np.ones(len(in_shape)), where=divisor != 0)

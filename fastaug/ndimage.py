@@ -7,15 +7,16 @@ import warnings
 import numpy as np
 
 from . import _validation as v
-from . import sampling, splines, zoomshift
-from .geometry import rotation_geometry
-from .plan import (
+from . import splines
+from .backends.cpu import (
     KEEP_BUFFERS_PIXELS,
     apply_plans,
-    cached_affine_plan,
-    cached_plan,
+    sample_points,
     single_image_call,
+    zoom_shift,
 )
+from .geometry import rotation_geometry, zoom_factors, zoom_output_shape
+from .plan import cached_affine_plan, cached_plan
 from .resampling import Interp
 
 #: Small single-image calls seen before, by their arguments: a drop-in used one image at a
@@ -250,7 +251,7 @@ def map_coordinates(
 
     def run(part, out_part, cval_part):
         interp, coefficients = _sampled(part, out_part, order, mode, cval_part, prefilter)
-        sampling.sample(coefficients, interp, out_part, coordinates=points)
+        sample_points(coefficients, interp, out_part, coordinates=points)
 
     _real_parts(arr, out, cval, run)
     return out
@@ -356,12 +357,12 @@ def affine_transform(
     def run(part, out_part, cval_part):
         interp, coefficients = _sampled(part, out_part, order, mode, cval_part, prefilter)
         if matrix.ndim == 2:
-            sampling.sample(coefficients, interp, out_part, matrix=matrix, offset=offset)
+            sample_points(coefficients, interp, out_part, matrix=matrix, offset=offset)
             return
         # SciPy's separable branch (zoom_shift): a shift of offset / matrix, then the zoom;
         # output axes past the input's do not move the sample, so they repeat its values.
         first = out_part[(Ellipsis,) + (0,) * (out.ndim - arr.ndim)]
-        zoomshift.zoom_shift(coefficients, matrix, offset / matrix, first, interp, False)
+        zoom_shift(coefficients, matrix, offset / matrix, first, interp, False)
         out_part[...] = first[(Ellipsis,) + (None,) * (out.ndim - arr.ndim)]
 
     _real_parts(arr, out, cval, run)
@@ -611,7 +612,7 @@ def shift(input, shift, output=None, order=3, mode="constant", cval=0.0, prefilt
             v.integer_order(order), mode, v.real_scalar(cval_part, "cval"), bool(prefilter)
         )
         coeffs = splines.coefficients(part, interp)
-        zoomshift.zoom_shift(coeffs, None, shifts, out_part, interp, False)
+        zoom_shift(coeffs, None, shifts, out_part, interp, False)
 
     _real_parts(arr, out, cval, run)
     return out
@@ -666,7 +667,7 @@ def zoom(input, zoom, output=None, order=3, mode="constant", cval=0.0, prefilter
     v.filter_order(order, 0)
     arr = v.array_of_rank(input)
     zooms = v.per_axis(zoom, arr.ndim, "zoom")
-    out_shape = zoomshift.zoom_output_shape(arr.shape, zooms)
+    out_shape = zoom_output_shape(arr.shape, zooms)
     is_complex = arr.dtype.kind == "c"
     out = v.output_array(output, arr, out_shape, complex_output=is_complex, kernel_dtype=False)
     if prefilter and all(z == 1 for z in zooms):  # SciPy's early exit: a copy
@@ -688,9 +689,9 @@ def zoom(input, zoom, output=None, order=3, mode="constant", cval=0.0, prefilter
         interp = Interp(
             v.integer_order(order), mode, v.real_scalar(cval_part, "cval"), bool(prefilter)
         )
-        factors = zoomshift.zoom_factors(part.shape, out_shape, grid)
+        factors = zoom_factors(part.shape, out_shape, grid)
         coeffs = splines.coefficients(part, interp)
-        zoomshift.zoom_shift(coeffs, factors, None, out_part, interp, grid)
+        zoom_shift(coeffs, factors, None, out_part, interp, grid)
 
     _real_parts(arr, out, cval, run)
     return out

@@ -10,8 +10,9 @@ from scipy import ndimage
 
 import fastaug
 from fastaug import ndimage as fast_ndimage
+from fastaug.backends.cpu import KEEP_BUFFERS_PIXELS
 from fastaug.geometry import rotation_geometry
-from fastaug.plan import KEEP_BUFFERS_PIXELS, AffinePlan, RotationPlan, _cached_affine_plan
+from fastaug.plan import AffinePlan, RotationPlan, _cached_affine_plan
 
 from conftest import MODES
 from tolerances import assert_matches_scipy

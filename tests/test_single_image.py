@@ -72,7 +72,7 @@ def test_the_cache_is_bounded_and_keeps_learning():
 
 
 def test_large_images_keep_no_cached_call_or_buffers():
-    from fastaug.plan import KEEP_BUFFERS_PIXELS
+    from fastaug.backends.cpu import KEEP_BUFFERS_PIXELS
 
     side = int(KEEP_BUFFERS_PIXELS**0.5) + 8
     img = np.random.default_rng(2).random((side, side))

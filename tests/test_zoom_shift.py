@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from test_splines import filter_is_version_dependent
 
 import fastaug
-from fastaug import splines, zoomshift
+from fastaug import splines
+from fastaug.backends.cpu import zoom_shift
 from fastaug.resampling import Interp
 
 from conftest import MODES
@@ -281,7 +282,7 @@ def test_zoom_shift_is_scipys_diagonal_affine_transform(rng):
             interp = Interp(order, mode, 0.0)
             coeffs = splines.coefficients(a, interp)
             out = np.zeros((30, 20), np.float32)
-            zoomshift.zoom_shift(coeffs, diagonal, offset / diagonal, out, interp, False)
+            zoom_shift(coeffs, diagonal, offset / diagonal, out, interp, False)
             assert_matches_scipy(out, expected, context=f"{mode} {order}")
 
 

@@ -1,0 +1,1 @@
+"""Executors of resampling plans: ``cpu`` (Numba kernels on fastaug's threads)."""
