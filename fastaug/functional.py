@@ -3,11 +3,10 @@
 import numpy as np
 
 from . import _validation as v
-from . import splines
-from .backends.cpu import apply_plans, resample_each, sample_points
+from .backends.cpu import apply_plans, resample, resample_each
 from .geometry import rotation_matrices
 from .plan import cached_plan
-from .resampling import Resampling
+from .resampling import AffineMaps, Resampling
 
 LAYOUTS = ("interleaved", "blocked")
 
@@ -119,8 +118,8 @@ def _affine_volumes(arr, matrices, offsets, output_shape, interp, out):
     if arr.shape[0]:
         v.empty_plane(arr.shape[1:], output_shape, interp.mode, interp.order, interp.prefilter)
     for i in range(arr.shape[0]):
-        coefficients = splines.coefficients(arr[i], interp)
-        sample_points(coefficients, interp, out[i], matrix=matrices[i], offset=offsets[i])
+        maps = AffineMaps(matrices[i : i + 1], offsets[i : i + 1])
+        resample(Resampling(arr.shape[1:], output_shape, interp, maps), arr[i], out[i])
     return out
 
 
@@ -189,7 +188,7 @@ def affine_batch(arr, channel, matrices, offsets, interp, out):
     plane = (arr.shape[axes[0]], arr.shape[axes[1]])
     if v.plane_count(arr.shape, axes):
         v.empty_plane(plane, plane, interp.mode, interp.order, interp.prefilter)
-    resampling = Resampling(plane, plane, interp, matrices, offsets)
+    resampling = Resampling.planes(plane, plane, interp, matrices, offsets)
     resample_each(arr, axes, resampling, out)
     return out
 

@@ -8,16 +8,10 @@ import numpy as np
 
 from . import _validation as v
 from . import splines
-from .backends.cpu import (
-    KEEP_BUFFERS_PIXELS,
-    apply_plans,
-    sample_points,
-    single_image_call,
-    zoom_shift,
-)
+from .backends.cpu import KEEP_BUFFERS_PIXELS, apply_plans, resample, single_image_call
 from .geometry import rotation_geometry, zoom_factors, zoom_output_shape
 from .plan import cached_affine_plan, cached_plan
-from .resampling import Interp
+from .resampling import AffineMaps, Coordinates, Interp, Resampling, Separable
 
 #: Small single-image calls seen before, by their arguments: a drop-in used one image at a
 #: time in a loop repeats the same arguments, and then pays for no validation or set-up
@@ -250,8 +244,9 @@ def map_coordinates(
     points = np.ascontiguousarray(coordinates, dtype=np.float64).reshape(arr.ndim, -1)
 
     def run(part, out_part, cval_part):
-        interp, coefficients = _sampled(part, out_part, order, mode, cval_part, prefilter)
-        sample_points(coefficients, interp, out_part, coordinates=points)
+        interp = _checked(part, out_part, order, mode, cval_part, prefilter)
+        plan = Resampling(part.shape, out_shape, interp, Coordinates(points))
+        resample(plan, part, out_part)
 
     _real_parts(arr, out, cval, run)
     return out
@@ -355,14 +350,16 @@ def affine_transform(
         return out
 
     def run(part, out_part, cval_part):
-        interp, coefficients = _sampled(part, out_part, order, mode, cval_part, prefilter)
+        interp = _checked(part, out_part, order, mode, cval_part, prefilter)
         if matrix.ndim == 2:
-            sample_points(coefficients, interp, out_part, matrix=matrix, offset=offset)
+            maps = AffineMaps(matrix[None], offset[None])
+            resample(Resampling(part.shape, out.shape, interp, maps), part, out_part)
             return
         # SciPy's separable branch (zoom_shift): a shift of offset / matrix, then the zoom;
         # output axes past the input's do not move the sample, so they repeat its values.
         first = out_part[(Ellipsis,) + (0,) * (out.ndim - arr.ndim)]
-        zoom_shift(coefficients, matrix, offset / matrix, first, interp, False)
+        maps = Separable(matrix, offset / matrix)
+        resample(Resampling(part.shape, first.shape, interp, maps), part, first)
         out_part[...] = first[(Ellipsis,) + (None,) * (out.ndim - arr.ndim)]
 
     _real_parts(arr, out, cval, run)
@@ -451,13 +448,6 @@ def _checked(part, out, order, mode, cval, prefilter):
     interp = Interp(order, mode, v.real_scalar(cval, "cval"), bool(prefilter))
     v.empty_plane(part.shape, out.shape, mode, order, prefilter)
     return interp
-
-
-def _sampled(part, out, order, mode, cval, prefilter):
-    """``(interp, coefficients)`` for the samplers, after :func:`_checked`:
-    :func:`splines.coefficients` (float64 where prefiltered, else ``part`` itself)."""
-    interp = _checked(part, out, order, mode, cval, prefilter)
-    return interp, splines.coefficients(part, interp)
 
 
 map_coordinates.__doc__ = map_coordinates.__doc__.replace(
@@ -611,8 +601,8 @@ def shift(input, shift, output=None, order=3, mode="constant", cval=0.0, prefilt
         interp = Interp(
             v.integer_order(order), mode, v.real_scalar(cval_part, "cval"), bool(prefilter)
         )
-        coeffs = splines.coefficients(part, interp)
-        zoom_shift(coeffs, None, shifts, out_part, interp, False)
+        plan = Resampling(part.shape, part.shape, interp, Separable(None, shifts))
+        resample(plan, part, out_part)
 
     _real_parts(arr, out, cval, run)
     return out
@@ -690,8 +680,8 @@ def zoom(input, zoom, output=None, order=3, mode="constant", cval=0.0, prefilter
             v.integer_order(order), mode, v.real_scalar(cval_part, "cval"), bool(prefilter)
         )
         factors = zoom_factors(part.shape, out_shape, grid)
-        coeffs = splines.coefficients(part, interp)
-        zoom_shift(coeffs, factors, None, out_part, interp, grid)
+        plan = Resampling(part.shape, out_shape, interp, Separable(factors, None, grid))
+        resample(plan, part, out_part)
 
     _real_parts(arr, out, cval, run)
     return out

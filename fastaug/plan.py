@@ -92,7 +92,7 @@ class AffinePlan:
             set_(self, name, value)
         code = interp.code
         v.empty_plane(shape, out_shape, mode, interp.order, interp.prefilter)
-        resampling = Resampling(shape, out_shape, interp, matrix, offset)
+        resampling = Resampling.planes(shape, out_shape, interp, matrix, offset)
         npad = interp.npad
         rows, cols = shape[0] + 2 * npad, shape[1] + 2 * npad
         n_out = out_shape[0] * out_shape[1]

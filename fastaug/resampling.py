@@ -2,10 +2,10 @@
 
 An :class:`Interp` says how to interpolate (order, mode, cval, prefilter, and what follows
 from them: the kernels' mode code, SciPy's pre-pad and prefilter family); every function
-below the public ones takes one. A :class:`Resampling` is SciPy's matrix branch of
-``geometric_transform`` for ``(H, W)`` planes: one or per-sample matrices and offsets
-(output ``(row, col)`` -> input coordinates) with an ``Interp``; :class:`fastaug.RotationPlan`,
-``rotate_each``, ``affine_each`` and the transforms describe their work with one.
+below the public ones takes one. A :class:`Resampling` is a plan: a coordinate source (one or
+per-sample affine maps, explicit coordinates, or separable zoom/shift maps), the shapes and an
+``Interp``; every function of :mod:`fastaug.ndimage`, the batch functions and the
+transforms describe their work with one, and :mod:`fastaug.backends.cpu` runs it.
 Argument checking lives in ``_validation`` and only checks.
 """
 
@@ -115,23 +115,56 @@ class Interp(typing.NamedTuple):
         return PREFILTER_INIT[self.code] if self.filtered else -1
 
 
-class Resampling:
-    """A resampling of ``(H, W)`` planes as the kernels see it (validated arguments).
+class AffineMaps(typing.NamedTuple):
+    """A coordinate source: input coordinate = ``offsets[i] + matrices[i] @ output index``
+    (summed in SciPy's order by the kernels), one pair for the whole array (``M = 1``) or
+    one per sample. float64 ``(M, rank, out_rank)`` and ``(M, rank)``, C-contiguous."""
 
-    ``matrices`` float64 ``(M, 2, 2)`` and ``offsets`` float64 ``(M, 2)``: one pair for a
-    plan, one per plane for the per-sample functions; input coordinate = ``offset +
-    matrix @ output coordinate``, summed in SciPy's order by the kernels. ``interp``: an
-    :class:`Interp`.
+    matrices: np.ndarray
+    offsets: np.ndarray
+
+
+class Coordinates(typing.NamedTuple):
+    """A coordinate source: the input coordinates of every output point, float64
+    C-contiguous ``(rank, P)`` (``map_coordinates``)."""
+
+    points: np.ndarray
+
+
+class Separable(typing.NamedTuple):
+    """A coordinate source of one map per axis (SciPy's ``NI_ZoomShift``): along axis ``d``
+    output index ``i`` reads ``(i + shift[d]) * zoom[d]`` (``((i + shift[d]) + 0.5) *
+    zoom[d] - 0.5`` with ``grid_mode``); ``zoom``, ``shift``: float64 ``(ndim,)`` or None
+    (factor 1, shift 0). ``shift`` is the one *added* to the output index: ``shift()``
+    passes minus its argument, ``affine_transform`` ``offset / diagonal``."""
+
+    zoom: np.ndarray | None
+    shift: np.ndarray | None
+    grid_mode: bool = False
+
+
+class Resampling:
+    """A resampling plan, plain data: where each output point reads (``source``: an
+    :class:`AffineMaps`, :class:`Coordinates` or :class:`Separable`), the input and output
+    shapes (of one sample where the maps are per sample) and how to interpolate
+    (``interp``, an :class:`Interp`). :mod:`fastaug.backends.cpu` runs it.
     """
 
-    __slots__ = ("in_shape", "out_shape", "interp", "matrices", "offsets")
+    __slots__ = ("in_shape", "out_shape", "interp", "source")
 
-    def __init__(self, in_shape, out_shape, interp, matrices, offsets):
+    def __init__(self, in_shape, out_shape, interp, source):
         self.in_shape = tuple(in_shape)
         self.out_shape = tuple(out_shape)
         self.interp = interp
-        self.matrices = np.ascontiguousarray(matrices, dtype=np.float64).reshape(-1, 2, 2)
-        self.offsets = np.ascontiguousarray(offsets, dtype=np.float64).reshape(-1, 2)
+        self.source = source
+
+    @classmethod
+    def planes(cls, in_shape, out_shape, interp, matrices, offsets):
+        """``(H, W)`` planes by one or per-plane matrices and offsets (``(M, 2, 2)``,
+        ``(M, 2)`` or one of each)."""
+        matrices = np.ascontiguousarray(matrices, dtype=np.float64).reshape(-1, 2, 2)
+        offsets = np.ascontiguousarray(offsets, dtype=np.float64).reshape(-1, 2)
+        return cls(in_shape, out_shape, interp, AffineMaps(matrices, offsets))
 
     def tile_setup(self, input_dtype, row_needed=None):
         """How each tile is prepared (:class:`TileSetup`); ``row_needed``: the coefficient

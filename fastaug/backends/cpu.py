@@ -27,13 +27,28 @@ import threading
 
 import numpy as np
 
-from .. import _parallel
+from .. import _parallel, splines
 from .. import _validation as v
 from .._parallel import run_tiles
 from ..kernels import gather_points, gather_separable, gather_tiles, stores, tiles
 from ..kernels import prefilter as prefilter_kernels
 from ..kernels.boundary import GRID_CONSTANT
-from ..resampling import Interp, cast_rule
+from ..resampling import Coordinates, Interp, Separable, cast_rule
+
+
+def resample(resampling, input, out):
+    """``input`` (one real array: any dtype the kernels read, any layout) resampled by
+    ``resampling`` (a whole-array :class:`~fastaug.resampling.Resampling`) into ``out`` (a
+    real array of its output shape, any layout): SciPy's pre-pad and prefilter where it
+    applies them, then the gather of the plan's coordinate source."""
+    interp, source = resampling.interp, resampling.source
+    coefficients = splines.coefficients(input, interp)
+    if isinstance(source, Separable):
+        return zoom_shift(coefficients, source.zoom, source.shift, out, interp, source.grid_mode)
+    if isinstance(source, Coordinates):
+        return sample_points(coefficients, interp, out, coordinates=source.points)
+    matrix, offset = source.matrices[0], source.offsets[0]
+    return sample_points(coefficients, interp, out, matrix=matrix, offset=offset)
 
 
 def _as_batch(arr, axes):
@@ -102,7 +117,7 @@ def resample_each(images, axes, resampling, out):
         return
     setup = resampling.tile_setup(batch.dtype)
     npad, order, mode, cval = setup.npad, setup.order, resampling.interp.code, setup.cval
-    matrices, offsets = resampling.matrices, resampling.offsets
+    matrices, offsets = resampling.source
     coefficients = setup.rows * setup.cols + 1  # the last one holds cval
     prefiltered = npad > 0 or setup.prefilter_init >= 0
     tile = 1 if _force_slow_path() else min(tiles.TILE, n)
