@@ -1,0 +1,24 @@
+"""Scalar primitives that each compile target spells its own way.
+
+The kernels' scalar arithmetic (boundary folding, footprints, spline weights) is written
+once, as plain functions; a second compile target (the numba-cuda backend) compiles the
+same functions. The few primitives the targets provide differently are named here, with
+the CPU's implementation registered through ``numba.extending.overload``; another target
+registers its own for the same name (``target="cuda"``: libdevice), and nothing else in the
+arithmetic changes.
+"""
+
+import numpy as np
+from numba.extending import overload
+
+
+def floor(x):
+    """C's ``floor`` of a double, as a double: ``math.floor`` returns an int, which
+    overflows beyond 2**63 (a coordinate of -1e20 got weights of 9e19); NumPy's scalar
+    ``floor`` ufunc is what the CPU target compiles it to, and the CUDA target lacks it."""
+    return np.floor(x)
+
+
+@overload(floor, target="cpu", inline="always")
+def _floor_cpu(x):
+    return lambda x: np.floor(x)
