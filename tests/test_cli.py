@@ -441,6 +441,25 @@ def test_every_subcommand_has_help_and_is_in_readme():
         assert f"fastaug {name}" in readme, f"README does not show 'fastaug {name}'"
 
 
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["--version"], [], ["nonsense"], ["info"], ["info", "--help"]]
+)
+def test_help_and_usage_errors_load_neither_numpy_nor_numba(argv):
+    """``fastaug --help`` answers at once (<= 0.3 s with the interpreter): the package and
+    the parser load none of the library until a command runs."""
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['fastaug'] + sys.argv[1:]\n"
+        "try:\n"
+        "    runpy.run_module('fastaug', run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    print('exit', exit.code, sorted({'numpy', 'numba', 'scipy'} & set(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True)
+    code = 0 if "--help" in argv or "--version" in argv else 2
+    assert done.stdout.strip().splitlines()[-1] == f"exit {code} []", done.stderr
+
+
 def test_module_entry_point_and_version():
     done = subprocess.run(
         [sys.executable, "-m", "fastaug", "--version"], capture_output=True, text=True
@@ -497,10 +516,10 @@ def test_preloaded_blas_bindings_serve_numba_and_scipy():
     ``scipy.linalg`` still imports and works, with the same bindings module."""
     script = (
         "import sys, numpy as np, numba\n"
-        "from fastaug import cli\n"
-        "cli.preload_blas_bindings()\n"
-        "assert cli.BLAS_BINDINGS in sys.modules and 'scipy.linalg' not in sys.modules\n"
-        "preloaded = sys.modules[cli.BLAS_BINDINGS]\n"
+        "from fastaug import _startup\n"
+        "_startup.preload_blas_bindings()\n"
+        "assert _startup.BLAS_BINDINGS in sys.modules and 'scipy.linalg' not in sys.modules\n"
+        "preloaded = sys.modules[_startup.BLAS_BINDINGS]\n"
         "dot = numba.njit(cache=False)(lambda a, b: np.dot(a, b))\n"
         "a = np.arange(6.0).reshape(2, 3)\n"
         "np.testing.assert_array_equal(dot(a, a.T), a @ a.T)\n"
