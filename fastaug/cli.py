@@ -623,7 +623,7 @@ def cmd_verify(args):
 
 
 def cmd_experiment(args):
-    from .experiment import experiment
+    from .reports.experiment import experiment
 
     command = (
         f"fastaug experiment --seeds {args.seeds} --steps {args.steps} --lr {args.lr}"
@@ -649,7 +649,7 @@ def cmd_experiment(args):
 
 
 def cmd_train_report(args):
-    from .training_report import training_report
+    from .reports.training import training_report
 
     command = (
         f"fastaug train-report --seeds {args.seeds} --epochs {args.epochs} --lr {args.lr}"
