@@ -350,7 +350,7 @@ def _fetch(url, target, data_file, progress, timeout):
 
 
 def _progress_bar(total, desc, enabled):
-    from tqdm import tqdm
+    from ._progress import tqdm
 
     return tqdm(total=total, desc=desc, unit="B", unit_scale=True, disable=not enabled, leave=False)
 
