@@ -447,17 +447,24 @@ def test_every_subcommand_has_help_and_is_in_readme():
 def test_help_and_usage_errors_load_neither_numpy_nor_numba(argv):
     """``fastaug --help`` answers at once (<= 0.3 s with the interpreter): the package and
     the parser load none of the library until a command runs."""
+    done = _command_then(argv, "{'numpy', 'numba', 'scipy'} & set(sys.modules)")
+    code = 0 if "--help" in argv or "--version" in argv else 2
+    assert done.stdout.strip().splitlines()[-1] == f"exit {code} []", done.stderr
+
+
+def _command_then(argv, modules):
+    """Run ``fastaug ARGV`` as its own process does (``python -m fastaug``), then print
+    ``exit CODE`` and the names in the expression ``modules``, sorted."""
     probe = (
         "import runpy, sys\n"
         "sys.argv = ['fastaug'] + sys.argv[1:]\n"
         "try:\n"
         "    runpy.run_module('fastaug', run_name='__main__')\n"
         "except SystemExit as exit:\n"
-        "    print('exit', exit.code, sorted({'numpy', 'numba', 'scipy'} & set(sys.modules)))\n"
+        f"    print('exit', exit.code, sorted({modules}))\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True)
-    code = 0 if "--help" in argv or "--version" in argv else 2
-    assert done.stdout.strip().splitlines()[-1] == f"exit {code} []", done.stderr
+    argv = [str(a) for a in argv]
+    return subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True)
 
 
 def test_module_entry_point_and_version():
@@ -480,35 +487,10 @@ def test_augment_process_never_imports_scipy_linalg(data_dir, tmp_path):
     """The command's process preloads Numba's BLAS probe alone: an end-to-end run never
     imports the ``scipy.linalg`` package, nor ``numpy.f2py`` which it would pull in."""
     folder, _ = data_dir
-    probe = (
-        "import runpy, sys\n"
-        "sys.argv = ['fastaug'] + sys.argv[1:]\n"
-        "try:\n"
-        "    runpy.run_module('fastaug', run_name='__main__')\n"
-        "except SystemExit as exit:\n"
-        "    assert exit.code == 0, exit.code\n"
-        "print(sorted(name for name in ('scipy.linalg', 'numpy.f2py', 'numpy.testing')\n"
-        "             if name in sys.modules))\n"
-    )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            probe,
-            "augment",
-            "--angles",
-            "15",
-            "--data",
-            str(folder),
-            "--out",
-            str(tmp_path / "o.npz"),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    argv = ["augment", "--angles", "15", "--data", folder, "--out", tmp_path / "o.npz", "--quiet"]
+    unwanted = "{'scipy.linalg', 'numpy.f2py', 'numpy.testing'} & set(sys.modules)"
+    done = _command_then(argv, unwanted)
+    assert done.stdout.strip().splitlines()[-1] == "exit 0 []", done.stderr
 
 
 def test_preloaded_blas_bindings_serve_numba_and_scipy():

@@ -20,15 +20,25 @@ def _reads_environment(node):
     return False
 
 
+#: The one other reader, until the resampling core reads settings.FORCE_SLOW_PATH instead
+#: (its owner's change; then this goes): a function of that name in any module.
+PENDING = "_force_slow_path"
+
+
+def _readers(path):
+    tree = ast.parse(path.read_text())
+    pending = {
+        id(node)
+        for func in ast.walk(tree)
+        if isinstance(func, ast.FunctionDef) and func.name == PENDING
+        for node in ast.walk(func)
+    }
+    return [node for node in ast.walk(tree) if _reads_environment(node) and id(node) not in pending]
+
+
 def test_only_settings_reads_the_environment():
-    readers = sorted(
-        str(path.relative_to(PACKAGE))
-        for path in PACKAGE.rglob("*.py")
-        if any(map(_reads_environment, ast.walk(ast.parse(path.read_text()))))
-    )
-    # plan.py: its _force_slow_path() is to read settings.FORCE_SLOW_PATH (the resampling
-    # core's owner makes that change); then it leaves this list.
-    assert readers == ["plan.py", "settings.py"]
+    readers = sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py") if _readers(p))
+    assert readers == ["settings.py"]
 
 
 def test_settings_is_a_leaf():
