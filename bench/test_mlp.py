@@ -133,7 +133,7 @@ def test_reference_epoch(benchmark, epoch_data):
 
 
 def test_experiment_wall_time(mnist_train):
-    from fastaug.experiment import run_experiment
+    from fastaug.reports.experiment import run_experiment
 
     start = time.perf_counter()
     run_experiment(seeds=10, steps=STEPS, lr=0.001)

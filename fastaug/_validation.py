@@ -12,6 +12,9 @@ import warnings
 
 import numpy as np
 
+# Every public module imports this one: the compile notice then listens before any kernel
+# loads, however fastaug was imported (``from fastaug.ndimage import rotate`` too).
+from . import _compiling  # noqa: F401
 from .resampling import MODES, Interp
 
 

@@ -7,13 +7,19 @@ Ctrl-C (130), SIGTERM (143) or SIGHUP (129), after removing temporary files.
 """
 
 import argparse
-import gc
 import math
 import re
 import signal
 import sys
 import threading
+from collections.abc import Callable, Collection, Sequence
 from decimal import Decimal
+from typing import NamedTuple
+
+from . import _startup
+
+#: What ``ArgumentParser.add_subparsers`` returns.
+Subparsers = argparse._SubParsersAction
 
 EXAMPLES_AUGMENT = """examples:
   fastaug augment --angles 15,-15                    # MNIST train: originals, +15, -15
@@ -150,11 +156,11 @@ def non_negative_float(text):
     return _number(text, float, lambda v: math.isfinite(v) and v >= 0, "a finite number >= 0")
 
 
-def build_parser():
+def build_parser(commands: Collection[str | None] | None = None) -> argparse.ArgumentParser:
+    """The ``fastaug`` parser: every subcommand, with the arguments of those in ``commands``
+    only (of all when None). ``fastaug --help`` so imports none of the library: some
+    choices (the datasets, the boundary modes) come from modules that load NumPy and Numba."""
     from . import __version__
-    from .datasets import DATASETS
-    from .presets import NAMES as PRESETS
-    from .resampling import MODES
 
     parser = argparse.ArgumentParser(
         prog="fastaug",
@@ -164,15 +170,41 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"fastaug {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, subcommand in SUBCOMMANDS.items():
+        if commands is None or name in commands:
+            subcommand.parser(sub, subcommand.summary)
+        else:
+            sub.add_parser(name, help=subcommand.summary)
+    return parser
 
-    aug = sub.add_parser(
+
+def _subparser(
+    sub: Subparsers, name: str, summary: str, description: str, examples: str
+) -> argparse.ArgumentParser:
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def augment_parser(sub: Subparsers, summary: str) -> None:
+    """``fastaug augment``: a dataset split (or an ``--input`` array) and its rotations or
+    random variants."""
+    from .datasets import DATASETS
+    from .presets import NAMES as PRESETS
+    from .resampling import MODES
+
+    aug = _subparser(
+        sub,
         "augment",
-        help="rotate every image of a dataset split and write an augmented file",
-        description="Write each image of a dataset split followed by its rotations "
+        summary,
+        "Write each image of a dataset split followed by its rotations "
         "(scipy.ndimage.rotate semantics, reshape=False), or by random variants drawn per "
         "sample from a seed (their parameters stored with them), with aligned labels.",
-        epilog=EXAMPLES_AUGMENT,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        EXAMPLES_AUGMENT,
     )
     what = aug.add_mutually_exclusive_group(required=True)
     what.add_argument(
@@ -312,14 +344,17 @@ def build_parser():
         help="no progress bar, no compile notice and no summary line",
     )
 
-    comp = sub.add_parser(
+
+def compile_parser(sub: Subparsers, summary: str) -> None:
+    """``fastaug compile``: which kernels to compile, in how many processes."""
+    comp = _subparser(
+        sub,
         "compile",
-        help="compile the kernels into the disk cache ahead of use",
-        description="Compile fastaug's kernels for the given dtypes into Numba's disk cache "
+        summary,
+        "Compile fastaug's kernels for the given dtypes into Numba's disk cache "
         "(once per machine; a first call otherwise compiles them, ~5 s). Useful in a "
         "container build or a CI step. Tasks run in parallel processes.",
-        epilog=EXAMPLES_COMPILE,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        EXAMPLES_COMPILE,
     )
     comp.add_argument(
         "--dtypes",
@@ -343,25 +378,30 @@ def build_parser():
     )
     comp.add_argument("--quiet", action="store_true", help="no summary")
 
-    info = sub.add_parser(
+
+def info_parser(sub: Subparsers, summary: str) -> None:
+    """``fastaug info FILE``."""
+    info = _subparser(
+        sub,
         "info",
-        help="describe an augmented file",
-        description="Print the arrays, parameters and label counts of a "
-        "file written by 'fastaug augment'.",
-        epilog=EXAMPLES_INFO,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        summary,
+        "Print the arrays, parameters and label counts of a file written by 'fastaug augment'.",
+        EXAMPLES_INFO,
     )
     info.add_argument("file", help=".npz or .npy written by fastaug augment")
 
-    ver = sub.add_parser(
+
+def verify_parser(sub: Subparsers, summary: str) -> None:
+    """``fastaug verify FILE``: how many samples, and where the source dataset is."""
+    ver = _subparser(
+        sub,
         "verify",
-        help="recompute random samples with SciPy and compare",
-        description="Recompute K random augmented samples of an augmented file from the "
+        summary,
+        "Recompute K random augmented samples of an augmented file from the "
         "source dataset with SciPy (ndimage.rotate for fixed angles, ndimage.affine_transform "
         "for random draws, whose parameters are drawn again from the file's seed); exit 1 if "
         "any differs by more than the tolerance.",
-        epilog=EXAMPLES_VERIFY,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        EXAMPLES_VERIFY,
     )
     ver.add_argument("file", help=".npz or .npy written by fastaug augment")
     ver.add_argument(
@@ -372,14 +412,18 @@ def build_parser():
         help="how many augmented samples to recompute (default: 100)",
     )
     ver.add_argument("--data", metavar="DIR", help="folder with the source IDX files")
-    exp = sub.add_parser(
+
+
+def experiment_parser(sub: Subparsers, summary: str) -> None:
+    """``fastaug experiment``: the source's experiment's seeds, steps and rate."""
+    exp = _subparser(
+        sub,
         "experiment",
-        help="reproduce the source's 10-vs-30-image MLP experiment as a report",
-        description="Train the source script's MLP on 10 MNIST images (A) and on those 10 "
+        summary,
+        "Train the source script's MLP on 10 MNIST images (A) and on those 10 "
         "plus their +-15 degree rotations (B) from the same weights, over several seeds; "
         "write reports/experiment.md and two PNGs.",
-        epilog=EXAMPLES_EXPERIMENT,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        EXAMPLES_EXPERIMENT,
     )
     exp.add_argument(
         "--seeds",
@@ -395,15 +439,19 @@ def build_parser():
         "--lr", type=finite_float, default=0.001, help="learning rate (default: 0.001)"
     )
     _report_arguments(exp)
-    rep = sub.add_parser(
+
+
+def train_report_parser(sub: Subparsers, summary: str) -> None:
+    """``fastaug train-report``: seeds, epochs, rate and batch size."""
+    rep = _subparser(
+        sub,
         "train-report",
-        help="train the MLP on full MNIST with and without on-the-fly augmentation",
-        description="Train fastaug's MLP on the 60000 MNIST training images, plain and with "
+        summary,
+        "Train fastaug's MLP on the 60000 MNIST training images, plain and with "
         "Loader + presets.mnist() (same seeds, order, epochs and learning rate); score both "
         "on the test set and a +-15 degree rotated copy; write reports/augmentation.md and "
         "two PNGs (about a minute for 3 seeds x 10 epochs on 2 cores).",
-        epilog=EXAMPLES_TRAIN_REPORT,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        EXAMPLES_TRAIN_REPORT,
     )
     rep.add_argument(
         "--seeds", type=positive_int, default=3, metavar="K", help="seeds 0..K-1 (default: 3)"
@@ -414,10 +462,9 @@ def build_parser():
         "--batch-size", type=positive_int, default=100, help="minibatch size (default: 100)"
     )
     _report_arguments(rep)
-    return parser
 
 
-def _report_arguments(parser):
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
     """Where a report's data comes from and where it goes."""
     parser.add_argument("--data", metavar="DIR", help="folder with the MNIST IDX files")
     parser.add_argument(
@@ -576,7 +623,7 @@ def cmd_verify(args):
 
 
 def cmd_experiment(args):
-    from .experiment import experiment
+    from .reports.experiment import experiment
 
     command = (
         f"fastaug experiment --seeds {args.seeds} --steps {args.steps} --lr {args.lr}"
@@ -602,7 +649,7 @@ def cmd_experiment(args):
 
 
 def cmd_train_report(args):
-    from .training_report import training_report
+    from .reports.training import training_report
 
     command = (
         f"fastaug train-report --seeds {args.seeds} --epochs {args.epochs} --lr {args.lr}"
@@ -630,13 +677,36 @@ def cmd_train_report(args):
     return 0
 
 
-COMMANDS = {
-    "augment": cmd_augment,
-    "compile": cmd_compile,
-    "info": cmd_info,
-    "verify": cmd_verify,
-    "experiment": cmd_experiment,
-    "train-report": cmd_train_report,
+class Subcommand(NamedTuple):
+    summary: str  # the one line ``fastaug --help`` shows
+    parser: Callable[[Subparsers, str], None]  # adds the subcommand's parser and arguments
+    run: Callable[[argparse.Namespace], int]  # parsed arguments -> exit status
+
+
+#: The subcommands, in the order ``fastaug --help`` lists them.
+SUBCOMMANDS = {
+    "augment": Subcommand(
+        "rotate every image of a dataset split and write an augmented file",
+        augment_parser,
+        cmd_augment,
+    ),
+    "compile": Subcommand(
+        "compile the kernels into the disk cache ahead of use", compile_parser, cmd_compile
+    ),
+    "info": Subcommand("describe an augmented file", info_parser, cmd_info),
+    "verify": Subcommand(
+        "recompute random samples with SciPy and compare", verify_parser, cmd_verify
+    ),
+    "experiment": Subcommand(
+        "reproduce the source's 10-vs-30-image MLP experiment as a report",
+        experiment_parser,
+        cmd_experiment,
+    ),
+    "train-report": Subcommand(
+        "train the MLP on full MNIST with and without on-the-fly augmentation",
+        train_report_parser,
+        cmd_train_report,
+    ),
 }
 
 
@@ -669,22 +739,29 @@ def _catch_terminating_signals():
     return {signum: signal.signal(signum, _terminate) for signum in signums}
 
 
-def main(argv=None):
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The parsed command line (``sys.argv[1:]`` when None); usage errors and ``--help``
+    exit here (SystemExit), before any of the library is imported."""
     argv = _join_negative_values(sys.argv[1:] if argv is None else list(argv))
-    parser = build_parser()
+    # Top-level options take no value: the first other word names the subcommand.
+    parser = build_parser([next((arg for arg in argv if not arg.startswith("-")), None)])
     args = parser.parse_args(argv)
     if getattr(args, "angles", None) == []:  # argparse drops a value of "--" (--angles=--)
         parser.error("argument --angles: expected comma-separated finite numbers; got '--'")
+    return args
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a parsed command: its exit status, errors turned into one line on stderr."""
+    from . import _compiling  # the compile notice listens before any kernel loads
     from .datasets import DatasetError, DatasetNotFound
     from .io import OutputError
 
     if getattr(args, "quiet", False):
-        from . import compile_notice
-
-        compile_notice(False)
+        _compiling.compile_notice(False)
     previous = _catch_terminating_signals()
     try:
-        return COMMANDS[args.command](args)
+        return SUBCOMMANDS[args.command].run(args)
     except (KeyboardInterrupt, Terminated) as exc:
         from .io import remove_own_temporaries
 
@@ -715,57 +792,17 @@ def main(argv=None):
             signal.signal(signum, handler)
 
 
-#: The module Numba imports to look for a BLAS when its first kernel loads (see
-#: :func:`preload_blas_bindings`).
-BLAS_BINDINGS = "scipy.linalg.cython_blas"
+def main(argv: Sequence[str] | None = None) -> int:
+    """``fastaug`` in this process: parse ``argv`` and run the command; its exit status."""
+    return run(parse(argv))
 
 
-def preload_blas_bindings():
-    """Import :data:`BLAS_BINDINGS` on its own, without running the ``scipy.linalg`` package.
-
-    Why: loading the first kernel makes Numba check for a BLAS with ``import
-    scipy.linalg.cython_blas``, which first imports all of ``scipy.linalg`` (and through
-    it SciPy's array-API layer, which imports every NumPy submodule, ``numpy.f2py``
-    included): 0.07-0.1 s holding the GIL on the job's critical path, for one extension
-    module that needs only NumPy. Once that module is in ``sys.modules`` under its full
-    name, Numba's import and the C-level imports of Numba and SciPy find it directly.
-
-    Nothing is lost: a later ``import scipy.linalg`` runs the package as usual, and
-    ``from scipy.linalg import cython_blas`` gives this same module (only the attribute
-    ``scipy.linalg.cython_blas`` stays unset). Where the module cannot be found or loaded
-    this way, nothing changes and the usual import happens.
-    """
-    import importlib.machinery
-    import importlib.util
-    import os
-
-    if BLAS_BINDINGS in sys.modules or "scipy.linalg" in sys.modules:
-        return
-    package = importlib.util.find_spec("scipy")  # a top-level name: nothing is imported
-    if package is None or not package.submodule_search_locations:
-        return
-    extension = (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES)
-    for folder in package.submodule_search_locations:
-        linalg = os.path.join(folder, "linalg")
-        spec = importlib.machinery.FileFinder(linalg, extension).find_spec(BLAS_BINDINGS)
-        if spec is not None:
-            break
-    else:
-        return
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[BLAS_BINDINGS] = module
-    try:
-        spec.loader.exec_module(module)
-    except ImportError:
-        del sys.modules[BLAS_BINDINGS]
-
-
-def console():
-    """The ``fastaug`` command: :func:`main`, then exit without the interpreter's final
-    garbage collection, which spends about 0.2 s walking Numba's objects (nothing left
-    needs it: outputs are closed and renamed by then). The command's own process, so
-    :func:`preload_blas_bindings` first."""
-    preload_blas_bindings()
-    code = main()
-    gc.freeze()
+def console() -> int:
+    """The ``fastaug`` command's own process (console script, ``python -m fastaug``):
+    :func:`main` with the start-up measures of :mod:`fastaug._startup`, taken once the
+    arguments are parsed, so that ``--help`` and usage errors stay quick."""
+    args = parse()
+    _startup.before_command()
+    code = run(args)
+    _startup.before_exit()
     return code

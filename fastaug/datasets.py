@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import settings
+
 
 class DatasetError(ValueError):
     """A dataset file is corrupt, truncated or not what it claims to be."""
@@ -179,8 +181,7 @@ def read_idx(path, data_file=None):
 
 
 def cache_dir(name):
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "fastaug" / name
+    return settings.user_cache() / name
 
 
 def _find_file(folder, data_file):
@@ -242,7 +243,7 @@ def locate(name="mnist", path=None, download=True, progress=True):
             return Located(Path(path), tuple(paths), "path", False)
         tried.append(f"--data/path {path}: {_missing(path, ds)}")
         raise DatasetNotFound(_not_found_message(name, tried, explicit=True))
-    env = os.environ.get("FASTAUG_DATA")
+    env = settings.data_folder()
     candidates = []
     if env:
         candidates += [(Path(env) / name, "FASTAUG_DATA"), (Path(env), "FASTAUG_DATA")]
@@ -350,7 +351,7 @@ def _fetch(url, target, data_file, progress, timeout):
 
 
 def _progress_bar(total, desc, enabled):
-    from tqdm import tqdm
+    from ._progress import tqdm
 
     return tqdm(total=total, desc=desc, unit="B", unit_scale=True, disable=not enabled, leave=False)
 

@@ -290,7 +290,7 @@ def _sample_blocks(
     shared by all of them); 'blocked' makes one pass per copy, since its file holds each
     copy contiguously.
     """
-    from tqdm import tqdm
+    from ._progress import tqdm
 
     n = raw.shape[0]
     passes = _passes(work, include_original, layout)

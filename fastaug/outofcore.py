@@ -303,8 +303,7 @@ def _augment_file(
     ``scale``: how stored pixels become ``dtype`` (:mod:`fastaug.pixels`); ``limit``: only
     the first ``limit`` images. Returns an :class:`OutOfCoreSummary`.
     """
-    from tqdm import tqdm
-
+    from ._progress import tqdm
     from .jobs import _passes
 
     start_time = time.perf_counter()

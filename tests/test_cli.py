@@ -441,6 +441,32 @@ def test_every_subcommand_has_help_and_is_in_readme():
         assert f"fastaug {name}" in readme, f"README does not show 'fastaug {name}'"
 
 
+@pytest.mark.parametrize(
+    "argv", [["--help"], ["--version"], [], ["nonsense"], ["info"], ["info", "--help"]]
+)
+def test_help_and_usage_errors_load_neither_numpy_nor_numba(argv):
+    """``fastaug --help`` answers at once (<= 0.3 s with the interpreter): the package and
+    the parser load none of the library until a command runs."""
+    done = _command_then(argv, "{'numpy', 'numba', 'scipy'} & set(sys.modules)")
+    code = 0 if "--help" in argv or "--version" in argv else 2
+    assert done.stdout.strip().splitlines()[-1] == f"exit {code} []", done.stderr
+
+
+def _command_then(argv, modules):
+    """Run ``fastaug ARGV`` as its own process does (``python -m fastaug``), then print
+    ``exit CODE`` and the names in the expression ``modules``, sorted."""
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['fastaug'] + sys.argv[1:]\n"
+        "try:\n"
+        "    runpy.run_module('fastaug', run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        f"    print('exit', exit.code, sorted({modules}))\n"
+    )
+    argv = [str(a) for a in argv]
+    return subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True)
+
+
 def test_module_entry_point_and_version():
     done = subprocess.run(
         [sys.executable, "-m", "fastaug", "--version"], capture_output=True, text=True
@@ -461,35 +487,10 @@ def test_augment_process_never_imports_scipy_linalg(data_dir, tmp_path):
     """The command's process preloads Numba's BLAS probe alone: an end-to-end run never
     imports the ``scipy.linalg`` package, nor ``numpy.f2py`` which it would pull in."""
     folder, _ = data_dir
-    probe = (
-        "import runpy, sys\n"
-        "sys.argv = ['fastaug'] + sys.argv[1:]\n"
-        "try:\n"
-        "    runpy.run_module('fastaug', run_name='__main__')\n"
-        "except SystemExit as exit:\n"
-        "    assert exit.code == 0, exit.code\n"
-        "print(sorted(name for name in ('scipy.linalg', 'numpy.f2py', 'numpy.testing')\n"
-        "             if name in sys.modules))\n"
-    )
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            probe,
-            "augment",
-            "--angles",
-            "15",
-            "--data",
-            str(folder),
-            "--out",
-            str(tmp_path / "o.npz"),
-            "--quiet",
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    argv = ["augment", "--angles", "15", "--data", folder, "--out", tmp_path / "o.npz", "--quiet"]
+    unwanted = "{'scipy.linalg', 'numpy.f2py', 'numpy.testing'} & set(sys.modules)"
+    done = _command_then(argv, unwanted)
+    assert done.stdout.strip().splitlines()[-1] == "exit 0 []", done.stderr
 
 
 def test_preloaded_blas_bindings_serve_numba_and_scipy():
@@ -497,10 +498,10 @@ def test_preloaded_blas_bindings_serve_numba_and_scipy():
     ``scipy.linalg`` still imports and works, with the same bindings module."""
     script = (
         "import sys, numpy as np, numba\n"
-        "from fastaug import cli\n"
-        "cli.preload_blas_bindings()\n"
-        "assert cli.BLAS_BINDINGS in sys.modules and 'scipy.linalg' not in sys.modules\n"
-        "preloaded = sys.modules[cli.BLAS_BINDINGS]\n"
+        "from fastaug import _startup\n"
+        "_startup.preload_blas_bindings()\n"
+        "assert _startup.BLAS_BINDINGS in sys.modules and 'scipy.linalg' not in sys.modules\n"
+        "preloaded = sys.modules[_startup.BLAS_BINDINGS]\n"
         "dot = numba.njit(cache=False)(lambda a, b: np.dot(a, b))\n"
         "a = np.arange(6.0).reshape(2, 3)\n"
         "np.testing.assert_array_equal(dot(a, a.T), a @ a.T)\n"

@@ -3,7 +3,7 @@
 import numpy as np
 
 from fastaug import cli
-from fastaug.experiment import Run, summarize
+from fastaug.reports.experiment import Run, summarize
 
 
 def test_first_below_and_summary():

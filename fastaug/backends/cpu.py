@@ -22,12 +22,11 @@ Callers pass validated arguments. The kernels are :mod:`fastaug.kernels`; a seco
 
 import functools
 import math
-import os
 import threading
 
 import numpy as np
 
-from .. import _parallel, splines
+from .. import _parallel, settings, splines
 from .. import _validation as v
 from .._parallel import run_tiles
 from ..kernels import gather_points, gather_separable, gather_tiles, stores, tiles
@@ -91,7 +90,7 @@ def apply_plans(plans, images, out, axes, out_index=None):
     first = plans[0]
     batch = _as_batch(images, axes)
     dest, finish = _destination(out, axes, out_index, batch, len(plans), first.taps.shape[0])
-    if batch.shape[0] == 1 and len(plans) == 1 and not _force_slow_path():
+    if batch.shape[0] == 1 and len(plans) == 1 and not settings.FORCE_SLOW_PATH:
         single_image_call(first, batch.dtype, dest.dtype)(batch[0], dest)
     else:
         resample_tiles(
@@ -120,7 +119,7 @@ def resample_each(images, axes, resampling, out):
     matrices, offsets = resampling.source
     coefficients = setup.rows * setup.cols + 1  # the last one holds cval
     prefiltered = npad > 0 or setup.prefilter_init >= 0
-    tile = 1 if _force_slow_path() else min(tiles.TILE, n)
+    tile = 1 if settings.FORCE_SLOW_PATH else min(tiles.TILE, n)
     cast = cast_rule(dest.dtype)
     gather, store = gather_tiles.planes_gather_affine, stores.planes_store
 
@@ -212,13 +211,6 @@ def _angle_gather(plans):
     return gather_angle
 
 
-def _force_slow_path():
-    """FASTAUG_FORCE_SLOW_PATH=1: only for the benchmark regression guard's self-test (one
-    image per tile, no single-image path: same results, far slower), to show that the guard
-    trips."""
-    return os.environ.get("FASTAUG_FORCE_SLOW_PATH") == "1"
-
-
 #: Tile buffers up to this size stay with their thread between calls: allocating them anew
 #: costs fresh pages each call where large allocations are returned to the system at once
 #: (Dask workers set MALLOC_TRIM_THRESHOLD_: 2048 images took 12.5 ms instead of 10.5).
@@ -251,7 +243,7 @@ def resample_tiles(batch, dest, setup, gather):
     n = batch.shape[0]
     if n == 0:
         return
-    tile = 1 if _force_slow_path() else min(tiles.TILE, n)
+    tile = 1 if settings.FORCE_SLOW_PATH else min(tiles.TILE, n)
     cast = cast_rule(dest.dtype)
 
     load, store = tiles.tile_load, stores.tile_store

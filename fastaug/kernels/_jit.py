@@ -5,7 +5,9 @@
   sources: Numba checks only the timestamp of the file holding each function, so code that
   inlined a helper from another kernel module could otherwise be reused after that helper
   changed. Folder: ``$FASTAUG_CACHE_DIR`` or ``$XDG_CACHE_HOME/fastaug`` (``~/.cache/fastaug``),
-  then ``numba-<digest>``.
+  then ``numba-<digest>``. These two settings come from :mod:`fastaug.settings`, the one
+  reader of the environment and a leaf (standard library only), so the kernels still depend
+  on nothing else in fastaug.
 * ``fastmath``: a named, empty set. Exactness against SciPy needs IEEE semantics: no
   reassociation and no FMA contraction, which any fast-math flag would allow.
 * ``error_model="numpy"``: a float division by zero gives inf or NaN as in C (SciPy's code)
@@ -27,10 +29,12 @@ from pathlib import Path
 
 import numba
 
+from .. import settings
+
 #: Fast-math flags allowed in kernels: none, because results must match SciPy bit for bit.
 EXACT_FASTMATH = frozenset()
 
-CACHE = os.environ.get("FASTAUG_JIT_CACHE", "1") != "0"
+CACHE = settings.JIT_CACHE
 
 
 def _cache_dir():
@@ -39,11 +43,7 @@ def _cache_dir():
     for path in sources:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     digest.update(f"{numba.__version__} {sys.version_info[:2]}".encode())
-    root = os.environ.get("FASTAUG_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "fastaug",
-    )
-    return os.path.join(root, f"numba-{digest.hexdigest()[:16]}")
+    return os.path.join(settings.KERNEL_CACHE, f"numba-{digest.hexdigest()[:16]}")
 
 
 CACHE_DIR = _cache_dir() if CACHE else None

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, io
-from .functional import augment_data
-from .mlp import MLP
+from .. import datasets, io
+from ..functional import augment_data
+from ..mlp import MLP
 
 THRESHOLDS = (1.0, 0.1, 0.01)
 #: name -> (training images: 10 or 30, learning-rate factor)

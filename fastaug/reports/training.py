@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, io, presets
-from .functional import augment
-from .loader import Loader
-from .mlp import MLP
+from .. import datasets, io, presets
+from ..functional import augment
+from ..loader import Loader
+from ..mlp import MLP
 
 VARIANTS = ("plain", "augmented")
 
