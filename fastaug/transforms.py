@@ -29,11 +29,11 @@ from scipy import ndimage
 
 from . import _validation as v
 from . import draws
+from .backends.cpu import stored_as
 from .functional import _plane_axes, affine_batch
 from .geometry import affine_pullback, flip_pullbacks, homogeneous, rotation_matrices
-from .kernels import stores
 from .kernels.photometric import scale_shift_clip as _scale_shift_clip
-from .resampling import Interp, cast_rule
+from .resampling import Interp
 
 _SLOTS = 8  #: random numbers a transform may draw per sample (stream ``8 * node + slot``)
 
@@ -529,16 +529,6 @@ def _stages(leaves):
     return stages
 
 
-def _cast(values, dtype):
-    """float64 -> ``dtype`` by the kernels' own store (SciPy's: integers rounded half away
-    from zero and clipped, bool as C converts)."""
-    n, size = values.shape[0], int(np.prod(values.shape[1:]))
-    flat = np.ascontiguousarray(values, dtype=np.float64).reshape(n, size)
-    out = np.empty(values.shape, dtype)
-    stores.planes_store(flat, out.reshape(n, 1, size), 0, n, *cast_rule(dtype))
-    return out
-
-
 def _run_stages(arr, leaves, params, channel, masks):
     n = arr.shape[0]
     dtype = np.dtype(arr.dtype.name)  # native order
@@ -564,7 +554,7 @@ def _run_stages(arr, leaves, params, channel, masks):
             node.apply(values, rows, entry, context)
         current = values.reshape(arr.shape)
         if target != np.float64:
-            current = _cast(current, target)
+            current = stored_as(current, target)
     if not stages:
         current = arr.astype(dtype, copy=True)
     return current, masks
@@ -601,7 +591,7 @@ def _resample(src, masks, items, plane, channel, target):
     out_masks = None if masks is None else np.empty_like(masks)
     still = ~moved
     out[still] = (
-        src[still] if src.dtype == target else _cast(np.asarray(src[still], np.float64), target)
+        src[still] if src.dtype == target else stored_as(np.asarray(src[still], np.float64), target)
     )
     if masks is not None:
         out_masks[still] = masks[still]
@@ -617,7 +607,7 @@ def _resample(src, masks, items, plane, channel, target):
             flip_axes = [a for a, f in zip(axes, (flip_rows, flip_cols)) if f]
             block = np.flip(src[chosen], flip_axes) if flip_axes else src[chosen]
             out[chosen] = (
-                block if src.dtype == target else _cast(np.asarray(block, np.float64), target)
+                block if src.dtype == target else stored_as(np.asarray(block, np.float64), target)
             )
             if masks is not None:
                 mask_axes = [a for a, f in zip((1, 2), (flip_rows, flip_cols)) if f]

@@ -50,6 +50,16 @@ def resample(resampling, input, out):
     return sample_points(coefficients, interp, out, matrix=matrix, offset=offset)
 
 
+def stored_as(values, dtype):
+    """float64 ``values`` (``(N, ...)``) as a new array of ``dtype``, stored by SciPy's
+    casts (integers rounded half away from zero and clipped, bool as C converts)."""
+    n, size = values.shape[0], math.prod(values.shape[1:])
+    flat = np.ascontiguousarray(values, dtype=np.float64).reshape(n, size)
+    out = np.empty(values.shape, dtype)
+    stores.planes_store(flat, out.reshape(n, 1, size), 0, n, *cast_rule(dtype))
+    return out
+
+
 def _as_batch(arr, axes):
     """``arr`` as a C-contiguous native-order ``(B, H, W)`` with the plane of ``axes`` last.
 
