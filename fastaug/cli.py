@@ -528,7 +528,7 @@ def _augment_input(args, random):
     )
     progress = not args.quiet and sys.stderr.isatty()
     if args.scheduler is not None:
-        from .dask import augment_zarr
+        from .jobs import augment_zarr
 
         return augment_zarr(
             args.input,
@@ -542,7 +542,7 @@ def _augment_input(args, random):
             scale=args.scale,
             limit=args.limit,
         )
-    from .outofcore import augment_file
+    from .jobs import augment_file
 
     return augment_file(
         args.input,

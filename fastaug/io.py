@@ -36,12 +36,9 @@ def atomic_path(target, force=False):
     """
     target = Path(target)
     remove_stale_temporaries(target)
-    if target.exists() and not force:
-        raise OutputError(f"{target} exists; pass --force (force=True) to overwrite it")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"output folder {folder} does not exist")
-    fd, tmp = _locked_temporary(target, folder)
+    refuse_existing(target, force)
+    check_folder(target.parent)
+    fd, tmp = _locked_temporary(target, target.parent)
     try:
         yield tmp
         os.fsync(fd)
@@ -54,6 +51,18 @@ def atomic_path(target, force=False):
         tmp.unlink(missing_ok=True)
         os.close(fd)
         _OWN_TEMPORARIES.discard(tmp)
+
+
+def refuse_existing(target, force):
+    """Refuse to replace ``target`` unless ``force``: the one place that says so."""
+    if Path(target).exists() and not force:
+        raise OutputError(f"{target} exists; pass --force (force=True) to overwrite it")
+
+
+def check_folder(folder):
+    """Refuse an output folder that does not exist (before anything is computed for it)."""
+    if not Path(folder).is_dir():
+        raise OutputError(f"output folder {folder} does not exist")
 
 
 #: This process's temporary files, each registered before it exists and dropped once it is
@@ -128,8 +137,7 @@ def output_lock(target):
     of the same output refuses at once instead of racing the first. The lock dies with
     its process (``flock``); the file is removed on exit and harmless if left behind."""
     lock = Path(f"{target}.lock")
-    if not lock.parent.is_dir():
-        raise OutputError(f"output folder {lock.parent} does not exist")
+    check_folder(lock.parent)
     while True:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)

@@ -34,7 +34,7 @@ def run(*args):
 @pytest.mark.parametrize("dtype", ["float32", "uint8"])
 @pytest.mark.parametrize("chunk", [jobs.CHUNK, 7])  # one chunk; chunks with a short last one
 def test_augment_loses_nothing(data_dir, tmp_path, layout, dtype, chunk, capsys, monkeypatch):
-    monkeypatch.setattr(jobs, "CHUNK", chunk)
+    monkeypatch.setattr(jobs.engine, "CHUNK", chunk)
     folder, arrays = data_dir
     out = tmp_path / "out.npz"
     assert (
@@ -220,7 +220,7 @@ def test_random_rotation_copies_are_seeded_and_recorded(
     and layout order, each sample's angle stored, verify and info read them."""
     from fastaug.transforms import RandomRotation
 
-    monkeypatch.setattr(jobs, "CHUNK", chunk)
+    monkeypatch.setattr(jobs.engine, "CHUNK", chunk)
     folder, arrays = data_dir
     out = tmp_path / "r.npz"
     argv = ["augment", "--random-rotation", "15", "--copies", "3", "--seed", "5"]
@@ -248,7 +248,7 @@ def test_random_rotation_copies_are_seeded_and_recorded(
     # the same seed, any chunking or layout: the same (source, copy) -> the same image
     key = np.lexsort((copy, src))
     reference = tmp_path / "reference.npz"
-    monkeypatch.setattr(jobs, "CHUNK", 11)
+    monkeypatch.setattr(jobs.engine, "CHUNK", 11)
     assert run(*argv, "--data", folder, "--out", reference, "--dtype", "uint8", "--quiet") == 0
     ref = np.load(reference)
     ref_key = np.lexsort((ref["copy"], ref["source_index"]))

@@ -139,7 +139,7 @@ def test_cli_scheduler_path_end_to_end(cluster, tmp_path, capsys):
     assert cli.main([str(a) for a in args]) == 0
     assert "wrote 900 samples" in capsys.readouterr().out
     group = zarr.open_group(str(tmp_path / "o.zarr"), mode="r")
-    want, want_labels = fastaug.augment(jobs._source_images(x, "float32"), y, angles=(15, -15))
+    want, want_labels = fastaug.augment(jobs.source_images(x, "float32"), y, angles=(15, -15))
     np.testing.assert_array_equal(group["images"][:], want)
     np.testing.assert_array_equal(group["labels"][:], want_labels)
     np.testing.assert_array_equal(group["source_index"][:], np.repeat(np.arange(300), 3))

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fastaug import cli, jobs, outofcore
+from fastaug import cli, jobs
 from fastaug import io as fio
 
 from idx_fixtures import write_dataset
@@ -60,7 +60,7 @@ class Job:
         self.size = (self.reference / "o.npz").stat().st_size if kind == "memory" else None
         self.chunks = None
         if kind == "input":
-            self.chunks = -(-3000 // outofcore.chunk_sources(25, 784, 784, 5))
+            self.chunks = -(-3000 // jobs.chunk_sources(25, 784, 784, 5))
 
     def progress(self, folder):
         """How far a run in ``folder`` is, from 0 to 1 (what it has on disk)."""
@@ -211,7 +211,7 @@ def test_the_same_command_gives_the_same_bytes_resumed_or_not(tmp_path, capsys):
         for out in ("m.npz", "m.npy"):
             jobs.augment_dataset([15, -15], data=data, out=folder / out, download=False)
         for out in ("f.npz", "f.npy"):
-            outofcore.augment_file(tmp_path / "x.npy", work, out=folder / out, memory_mb=25)
+            jobs.augment_file(tmp_path / "x.npy", work, out=folder / out, memory_mb=25)
         return _files(folder)
 
     first = runs(tmp_path / "a")
@@ -221,11 +221,11 @@ def test_the_same_command_gives_the_same_bytes_resumed_or_not(tmp_path, capsys):
     resumed = tmp_path / "c"
     resumed.mkdir()
     for out in ("f.npz", "f.npy"):
-        assert outofcore.augment_file(tmp_path / "x.npy", work, out=resumed / out,
+        assert jobs.augment_file(tmp_path / "x.npy", work, out=resumed / out,
                                       memory_mb=25, stop_after=1) is None  # fmt: skip
     time.sleep(2.1)
     for out in ("f.npz", "f.npy"):
-        summary = outofcore.augment_file(tmp_path / "x.npy", work, out=resumed / out, memory_mb=25)
+        summary = jobs.augment_file(tmp_path / "x.npy", work, out=resumed / out, memory_mb=25)
         assert summary.resumed_from == 1
     assert _files(resumed) == {k: v for k, v in first.items() if k.startswith("f.")}
 

@@ -112,9 +112,9 @@ def test_pixel_rule_is_one_function_for_every_job():
     """The dataset job and out of core share the rule (the dataset job's uint8 path is
     unchanged: an exact cast, then one float32 division)."""
     x = np.arange(256, dtype=np.uint8).reshape(16, 16)
-    got = jobs._source_images(x, "float32")
+    got = jobs.source_images(x, "float32")
     np.testing.assert_array_equal(got, x.astype(np.float32) / np.float32(255))
-    assert jobs._source_images(x, "uint8") is x
+    assert jobs.source_images(x, "uint8") is x
     assert pixels.resolve_scale(np.dtype(np.int16), "float32") is False
 
 
@@ -153,10 +153,10 @@ def test_copies_beyond_the_disk_are_refused_before_the_columns_exist(tmp_path, m
 
 
 def test_columns_larger_than_memory_are_refused(monkeypatch):
-    monkeypatch.setattr(jobs.os, "sysconf", lambda name: 1024)  # a 1 MB machine
+    monkeypatch.setattr(jobs.sinks.os, "sysconf", lambda name: 1024)  # a 1 MB machine
     with pytest.raises(MemoryError, match="per-sample columns need"):
-        jobs._check_fits_memory(2 << 20)
-    jobs._check_fits_memory(1 << 19)
+        jobs.sinks.check_fits_memory(2 << 20)
+    jobs.sinks.check_fits_memory(1 << 19)
 
 
 def test_out_of_core_blocked_copies_are_planned_without_per_copy_lists(tmp_path, capsys):

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import fastaug
-from fastaug import cli, jobs, outofcore
+from fastaug import cli, jobs
 
 
 def _images(n=300, seed=0, shape=(28, 28)):
@@ -25,7 +25,7 @@ def _images(n=300, seed=0, shape=(28, 28)):
 
 
 def _in_memory(x, y, angles=(15.0, -15.0), dtype="float32"):
-    source = jobs._source_images(x, dtype)
+    source = jobs.source_images(x, dtype)
     images, labels = fastaug.augment(source, y, angles=angles, order=3, mode="nearest")
     return images, labels
 
@@ -81,7 +81,7 @@ def test_random_copies_out_of_core_equal_the_pipeline(tmp_path):
                tmp_path / "x.npy", "--out", out, "--memory", "25", "--layout", "blocked",
                "--quiet") == 0  # fmt: skip
     got = np.load(out)
-    source = jobs._source_images(x, "float32")
+    source = jobs.source_images(x, "float32")
     want = np.concatenate(
         [source] + [fastaug.presets.mnist()(source, seed=4, epoch=c) for c in (0, 1)]
     )
@@ -92,7 +92,7 @@ def test_random_copies_out_of_core_equal_the_pipeline(tmp_path):
 
 def _run_job(tmp_path, out, **kwargs):
     work = jobs.FixedAngles([15.0, -15.0, 40.0], 3, "nearest", 0.0)
-    return outofcore.augment_file(
+    return jobs.augment_file(
         tmp_path / "x.npy", work, labels=tmp_path / "y.npy", out=out, memory_mb=25, **kwargs
     )
 
@@ -128,11 +128,11 @@ def test_a_changed_input_or_parameter_starts_over(tmp_path):
     fresh = _run_job(tmp_path, tmp_path / "o.npy")
     assert fresh.resumed_from == 0
     np.testing.assert_array_equal(
-        np.load(tmp_path / "o.npy")[0], jobs._source_images(x[:1], "float32")[0]
+        np.load(tmp_path / "o.npy")[0], jobs.source_images(x[:1], "float32")[0]
     )
     _run_job(tmp_path, tmp_path / "p.npy", stop_after=2)
     work = jobs.FixedAngles([15.0, -15.0, 41.0], 3, "nearest", 0.0)  # another angle
-    other = outofcore.augment_file(tmp_path / "x.npy", work, labels=tmp_path / "y.npy",
+    other = jobs.augment_file(tmp_path / "x.npy", work, labels=tmp_path / "y.npy",
                                    out=tmp_path / "p.npy", memory_mb=25)  # fmt: skip
     assert other.resumed_from == 0
 
@@ -210,10 +210,10 @@ def test_memory_stays_within_the_budget_for_data_ten_times_larger(tmp_path):
 
 def test_chunks_come_from_the_budget_even_with_thousands_of_angles(tmp_path):
     per_image = 28 * 28 * 4
-    chunk = outofcore.chunk_sources(64, 28 * 28, per_image, 3601)
+    chunk = jobs.chunk_sources(64, 28 * 28, per_image, 3601)
     assert 1 <= chunk and chunk * 2 * 3601 * per_image <= 64 << 20
     with pytest.raises(ValueError, match="--memory 30 MB is too small"):
-        outofcore.chunk_sources(30, 28 * 28, per_image, 3601)
+        jobs.chunk_sources(30, 28 * 28, per_image, 3601)
     x, y = _images(3)
     np.save(tmp_path / "x.npy", x)
     assert run("augment", "--angles", "-180:179.9:0.1", "--input", tmp_path / "x.npy", "--out",
@@ -286,12 +286,14 @@ def test_the_dataset_job_sizes_its_chunks_from_the_budget_too(tmp_path, monkeypa
     from idx_fixtures import write_dataset
 
     write_dataset(tmp_path / "data", n_train=40)
-    raw = np.zeros((40, 28, 28), np.uint8)
-    passes = jobs._passes(
-        jobs.FixedAngles(np.arange(3600) / 10, 3, "nearest", 0.0), True, "interleaved"
-    )
-    chunk = jobs._chunk_size(raw, "float32", passes, 64)
-    assert chunk >= 1 and 2 * chunk * 3601 * 28 * 28 * 4 <= 64 << 20
+    from fastaug.jobs import engine, sinks, sources
+
+    raw = sources.ArraySource(np.zeros((40, 28, 28), np.uint8), "raw")
+    work = jobs.FixedAngles(np.arange(3600) / 10, 3, "nearest", 0.0)
+    sink = sinks.StreamedSink(tmp_path / "q.npy")
+    plan = engine.plan_job(raw, None, work, jobs.Options(), sink, head={}, memory_mb=64)
+    buffers = [b for b in plan.buffers() if b is not None]
+    assert plan.chunk >= 1 and sum(b.nbytes for b in buffers) <= 64 << 20
     args = ["augment", "--angles", "-180:179.9:0.1", "--data", tmp_path / "data", "--limit", "4",
             "--out", tmp_path / "o.npy", "--memory", "64", "--quiet"]  # fmt: skip
     assert run(*args) == 0
