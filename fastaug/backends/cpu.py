@@ -50,13 +50,28 @@ def resample(resampling, input, out):
     return sample_points(coefficients, interp, out, matrix=matrix, offset=offset)
 
 
+def _tile_store(cast):
+    """The tile store kernel for ``cast`` (:func:`cast_rule`): 64-bit integers have one
+    apart, so the others never compile it."""
+    return stores.tile_store_64 if cast[0] in _CASTS_64 else stores.tile_store
+
+
+def _planes_store(cast):
+    """:func:`_tile_store` for planes."""
+    return stores.planes_store_64 if cast[0] in _CASTS_64 else stores.planes_store
+
+
+_CASTS_64 = (stores.CAST_UINT64, stores.CAST_INT64)
+
+
 def stored_as(values, dtype):
     """float64 ``values`` (``(N, ...)``) as a new array of ``dtype``, stored by SciPy's
     casts (integers rounded half away from zero and clipped, bool as C converts)."""
     n, size = values.shape[0], math.prod(values.shape[1:])
     flat = np.ascontiguousarray(values, dtype=np.float64).reshape(n, size)
     out = np.empty(values.shape, dtype)
-    stores.planes_store(flat, out.reshape(n, 1, size), 0, n, *cast_rule(dtype))
+    cast = cast_rule(dtype)
+    _planes_store(cast)(flat, out.reshape(n, 1, size), 0, n, *cast)
     return out
 
 
@@ -131,7 +146,7 @@ def resample_each(images, axes, resampling, out):
     prefiltered = npad > 0 or setup.prefilter_init >= 0
     tile = 1 if settings.FORCE_SLOW_PATH else min(tiles.TILE, n)
     cast = cast_rule(dest.dtype)
-    gather, store = gather_tiles.planes_gather_affine, stores.planes_store
+    gather, store = gather_tiles.planes_gather_affine, _planes_store(cast)
 
     def worker(claim):
         planes = _thread_buffer("planes", (tile, coefficients))
@@ -256,7 +271,7 @@ def resample_tiles(batch, dest, setup, gather):
     tile = 1 if settings.FORCE_SLOW_PATH else min(tiles.TILE, n)
     cast = cast_rule(dest.dtype)
 
-    load, store = tiles.tile_load, stores.tile_store
+    load, store = tiles.tile_load, _tile_store(cast)
 
     # Without pre-pad or prefilter a loaded tile is ready: its cval row is set once here
     # (loads never write it), saving a kernel call per tile where tiles are cheapest.
@@ -373,7 +388,7 @@ class SingleImageCall:
             return out
         if out is None:
             out = np.empty(self.out_shape, self.out_dtype)
-        stores.tile_store(values, out.reshape(out_pixels), 0, 0, 1, *self.cast)
+        _tile_store(self.cast)(values, out.reshape(out_pixels), 0, 0, 1, *self.cast)
         return out
 
 
@@ -431,6 +446,7 @@ def sample_points(coefficients, interp, out, *, matrix=None, offset=None, coordi
         flat = np.append(flat, cval)
     dest, finish = _writable(out, coefficients)
     cast = cast_rule(dest.dtype)
+    store = _planes_store(cast)
     affine = coordinates is None
     if affine:
         out_dims = np.array(out.shape, np.int64)
@@ -458,7 +474,7 @@ def sample_points(coefficients, interp, out, *, matrix=None, offset=None, coordi
                 gather_points.geometric_gather(
                     flat, dims, points, first, order, mode, cval, npad, part
                 )
-            stores.planes_store(part, dest[:, :, p0 : p0 + n], 0, 1, *cast)
+            store(part, dest[:, :, p0 : p0 + n], 0, 1, *cast)
 
     n_chunks = -(-n_points // chunk)
     if n_chunks == 1:  # a small call: no hand-out to threads
@@ -545,9 +561,8 @@ def zoom_shift(
             coeffs.reshape(-1), in_shape, taps, weights, cval_row, ks, cval, values
         )
         if not direct:
-            stores.planes_store(
-                values.reshape(1, -1), dest.reshape(1, 1, -1), 0, 1, *cast_rule(dest.dtype)
-            )
+            cast = cast_rule(dest.dtype)
+            _planes_store(cast)(values.reshape(1, -1), dest.reshape(1, 1, -1), 0, 1, *cast)
     else:
         row_ks = np.concatenate([ks[:3], out_shape[1:]])
         tables = (taps, weights, cval_row, row_ks, cval)
@@ -579,7 +594,7 @@ def _gather_rows(coeffs3, out_shape, dest, direct, tables):
             gather_separable.separable_gather(
                 coeffs3, taps, weights, cval_row, ks, cval, r0, values
             )
-            stores.planes_store(values, row_stores, r0, r1 - r0, *cast)
+            _planes_store(cast)(values, row_stores, r0, r1 - r0, *cast)
 
     work = dest.size * int(np.prod(ks[:3]))
     _parallel.run_pieces(n_rows, work, run, ROWS_PER_PIECE)

@@ -101,18 +101,17 @@ def tile_store(values, out, b0, a, lanes, cast, lo, hi):
         elif cast == CAST_SIGNED:
             for b in range(lanes):
                 out[b0 + b, a, p] = _to_signed(row[b], lo, hi)
-        elif cast == CAST_BOOL:
+        else:
             for b in range(lanes):
                 out[b0 + b, a, p] = _to_bool(row[b])
-        else:
-            _tile_store_64(values, out, b0, a, lanes, cast, lo, hi)
-            return
 
 
 @jit
-def _tile_store_64(values, out, b0, a, lanes, cast, lo, hi):
-    """:func:`tile_store` into 64-bit integers, in a kernel apart: two branches more in
-    the stores' loops made the uint8 stores 3% (tiles) to 10% (planes) slower."""
+def tile_store_64(values, out, b0, a, lanes, cast, lo, hi):
+    """:func:`tile_store` into 64-bit integers (``CAST_UINT64``, ``CAST_INT64``), in a
+    kernel apart, chosen by the caller: two branches more in the stores' loops made the
+    uint8 stores 3% (tiles) to 10% (planes) slower, and a call from them compiled this one
+    with every other output dtype too."""
     for p in range(values.shape[0]):
         row = values[p]
         if cast == CAST_UINT64:
@@ -137,9 +136,19 @@ def planes_store(values, out, b0, lanes, cast, lo, hi):
         elif cast == CAST_SIGNED:
             for p in range(row.shape[0]):
                 out[b0 + b, 0, p] = _to_signed(row[p], lo, hi)
-        elif cast == CAST_BOOL:
+        else:
             for p in range(row.shape[0]):
                 out[b0 + b, 0, p] = _to_bool(row[p])
-        else:  # the planes as a tile, read down its columns: 64-bit outputs are rare
-            _tile_store_64(values.T, out, b0, 0, lanes, cast, lo, hi)
-            return
+
+
+@jit
+def planes_store_64(values, out, b0, lanes, cast, lo, hi):
+    """:func:`planes_store` into 64-bit integers (see :func:`tile_store_64`)."""
+    for b in range(lanes):
+        row = values[b]
+        if cast == CAST_UINT64:
+            for p in range(row.shape[0]):
+                out[b0 + b, 0, p] = _to_uint64(row[p], hi)
+        else:
+            for p in range(row.shape[0]):
+                out[b0 + b, 0, p] = _to_int64(row[p], lo, hi)
