@@ -159,7 +159,9 @@ def finite_angle(angle, name="angle"):
     return float(arr)
 
 
-def finite_angles(angles, name="angles", single=False):
+def finite_angles(
+    angles: ArrayLike, name: str = "angles", single: bool = False
+) -> NDArray[np.float64]:
     """A 1-D float64 array of finite angles (``single``: a single number is one angle)."""
     arr = finite_reals(angles, name, "real numbers (degrees)")
     if single:
