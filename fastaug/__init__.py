@@ -6,6 +6,25 @@ command line answers ``--help`` or a usage error without loading NumPy and Numba
 """
 
 import importlib
+import typing
+
+if typing.TYPE_CHECKING:  # what __getattr__ loads, for type checkers
+    from . import presets, transforms
+    from ._compiling import compile_notice
+    from ._parallel import get_num_threads, set_num_threads
+    from ._validation import ArgumentError
+    from .functional import affine_each, augment, augment_data, rotate_each
+    from .loader import Loader
+    from .ndimage import (
+        affine_transform,
+        map_coordinates,
+        rotate,
+        shift,
+        spline_filter,
+        spline_filter1d,
+        zoom,
+    )
+    from .plan import RotationPlan
 
 __version__ = "0.1.0"
 

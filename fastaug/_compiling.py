@@ -9,6 +9,8 @@ terminal a spinner with the seconds elapsed until the compile is done.
 ``fastaug.compile_notice(False)`` (the command line's ``--quiet``) silences it.
 """
 
+from __future__ import annotations
+
 import sys
 import threading
 import time
@@ -104,7 +106,7 @@ _notice = _Notice()
 event.register("numba:compile", _notice)
 
 
-def compile_notice(enabled=True):
+def compile_notice(enabled: bool = True) -> None:
     """Say (True, the default) or do not say (False) on stderr when kernels compile."""
     _notice.enabled = bool(enabled)
 

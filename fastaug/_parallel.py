@@ -11,6 +11,8 @@ takes part of one core (the output writer's CRC and disk copies, for instance), 
 on that core simply takes fewer tiles, instead of finishing an equal share last.
 """
 
+from __future__ import annotations
+
 import contextlib
 import itertools
 import os
@@ -28,7 +30,7 @@ _pool_lock = threading.Lock()
 _this_thread = threading.local()  # a per-thread override: see threads_here
 
 
-def set_num_threads(n):
+def set_num_threads(n: int) -> None:
     """Use ``n`` threads (1 .. :data:`MAX_THREADS`) for batch kernels."""
     global _threads
     if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_THREADS:
@@ -36,7 +38,7 @@ def set_num_threads(n):
     _threads = n
 
 
-def get_num_threads():
+def get_num_threads() -> int:
     """Threads the batch kernels use (in this thread: see :func:`threads_here`)."""
     return getattr(_this_thread, "threads", None) or _threads
 

@@ -4,13 +4,17 @@ Errors follow SciPy's classes for the same bad input (``rotate`` is a drop-in), 
 argument, what is allowed and what was received.
 """
 
+from __future__ import annotations
+
 import math
 import numbers
 import operator
 import reprlib
 import warnings
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 # Every public module imports this one: the compile notice then listens before any kernel
 # loads, however fastaug was imported (``from fastaug.ndimage import rotate`` too).
@@ -155,7 +159,9 @@ def finite_angle(angle, name="angle"):
     return float(arr)
 
 
-def finite_angles(angles, name="angles", single=False):
+def finite_angles(
+    angles: ArrayLike, name: str = "angles", single: bool = False
+) -> NDArray[np.float64]:
     """A 1-D float64 array of finite angles (``single``: a single number is one angle)."""
     arr = finite_reals(angles, name, "real numbers (degrees)")
     if single:
@@ -451,7 +457,7 @@ def ranks(input_ndim, output_ndim):
         )
 
 
-def coordinate_array(coordinates, input_ndim):
+def coordinate_array(coordinates: ArrayLike, input_ndim: int) -> NDArray[Any]:
     """``map_coordinates``' coordinates: a real array of shape ``(input_ndim, ...)``, at
     least 2-D, of an element type SciPy reads."""
     arr = np.asarray(coordinates)
@@ -472,7 +478,9 @@ def coordinate_array(coordinates, input_ndim):
     return arr
 
 
-def affine_arguments(matrix, offset, input_ndim, output_ndim):
+def affine_arguments(
+    matrix: ArrayLike, offset: ArrayLike, input_ndim: int, output_ndim: int
+) -> tuple[NDArray[Any], NDArray[Any]]:
     """SciPy's ``affine_transform`` matrix forms: ``(ndim, out_ndim)``, the diagonal
     ``(ndim,)``, ``(ndim, ndim + 1)`` and homogeneous ``(ndim + 1, ndim + 1)`` (these two
     carry the offset, and ``offset`` is ignored). Returns float64 C-contiguous ``(matrix,

@@ -9,13 +9,22 @@ runs as many tasks at once as it was given cores, so workers x tasks x fastaug t
 stays at the core count.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import dask.array as da
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _validation as v
 from ._parallel import threads_here
 from .functional import augment as _augment
 from .plan import RotationPlan
+
+if TYPE_CHECKING:
+    from .transforms import Compose, Transform
 
 __all__ = ["rotate", "augment", "apply"]
 
@@ -37,8 +46,15 @@ def _repeat_rows(arr, copies, batch_chunks):
 
 
 def rotate(
-    darr, angle, axes=(1, 2), reshape=False, order=3, mode="constant", cval=0.0, prefilter=True
-):
+    darr: da.Array,
+    angle: float,
+    axes: Sequence[int] = (1, 2),
+    reshape: bool = False,
+    order: int = 3,
+    mode: str = "constant",
+    cval: float = 0.0,
+    prefilter: bool = True,
+) -> da.Array:
     """:func:`fastaug.rotate` of every image of ``darr`` (``(N, H, W[, C])``, planes in
     ``axes``, not the batch axis 0), lazily, chunk by chunk."""
     darr = _whole_images(darr)
@@ -61,20 +77,20 @@ def rotate(
         with threads_here(1):
             return plan(block, axes=axes)
 
-    return darr.map_blocks(task, chunks=tuple(chunks), dtype=darr.dtype)
+    return da.map_blocks(task, darr, chunks=tuple(chunks), dtype=darr.dtype)
 
 
 def augment(
-    darr,
-    angles=(15, -15),
-    labels=None,
+    darr: da.Array,
+    angles: ArrayLike = (15, -15),
+    labels: Any = None,
     *,
-    include_original=True,
-    order=3,
-    mode="nearest",
-    cval=0.0,
-    name=None,
-):
+    include_original: bool = True,
+    order: int = 3,
+    mode: str = "nearest",
+    cval: float = 0.0,
+    name: str | None = None,
+) -> tuple[da.Array, Any]:
     """:func:`fastaug.augment` (interleaved: each image, then its rotations) of a Dask array;
     returns ``(images, labels)`` (labels ``None`` when not given), lazily. ``name``: the
     output's key prefix, as in ``map_blocks`` (default: from the arguments)."""
@@ -94,13 +110,13 @@ def augment(
             )[0]
 
     chunks = (tuple(c * copies for c in darr.chunks[0]),) + darr.chunks[1:]
-    images = darr.map_blocks(task, chunks=chunks, dtype=darr.dtype, name=name)
+    images = da.map_blocks(task, darr, chunks=chunks, dtype=darr.dtype, name=name)
     if labels is not None:
         labels = _repeat_rows(labels, copies, darr.chunks[0])
     return images, labels
 
 
-def apply(darr, pipeline, seed, epoch=0):
+def apply(darr: da.Array, pipeline: Compose | Transform, seed: int, epoch: int = 0) -> da.Array:
     """A fastaug pipeline (:mod:`fastaug.transforms`) over a Dask array: sample ``i`` is
     drawn from ``(seed, epoch, i)``, whatever the chunk it falls in."""
     darr = _whole_images(darr)
@@ -111,4 +127,4 @@ def apply(darr, pipeline, seed, epoch=0):
         with threads_here(1):
             return pipeline(block, seed=seed, epoch=epoch, start=start)
 
-    return darr.map_blocks(task, dtype=darr.dtype)
+    return da.map_blocks(task, darr, dtype=darr.dtype)

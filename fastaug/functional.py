@@ -1,6 +1,12 @@
 """Stateless batch operations: arrays and per-sample parameter arrays in, arrays out."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _validation as v
 from .backends.cpu import apply_plans, resample, resample_each
@@ -34,18 +40,18 @@ _EACH_DOC = """order : int
 
 
 def affine_each(
-    images,
-    matrices,
-    offsets=None,
+    images: ArrayLike,
+    matrices: ArrayLike,
+    offsets: ArrayLike | None = None,
     *,
-    order=3,
-    mode="constant",
-    cval=0.0,
-    prefilter=True,
-    out=None,
-    channel_axis=None,
-    output_shape=None,
-):
+    order: int = 3,
+    mode: str = "constant",
+    cval: float = 0.0,
+    prefilter: bool = True,
+    out: NDArray[Any] | None = None,
+    channel_axis: int | None = None,
+    output_shape: Sequence[int] | None = None,
+) -> NDArray[Any]:
     """Apply its own affine transform to each image (shape kept), or to each 3-D volume.
 
     Parameters
@@ -123,20 +129,21 @@ def _affine_volumes(arr, matrices, offsets, output_shape, interp, out):
     return out
 
 
-affine_each.__doc__ = affine_each.__doc__.format(doc=_EACH_DOC)
+if affine_each.__doc__:  # absent under python -OO
+    affine_each.__doc__ = affine_each.__doc__.format(doc=_EACH_DOC)
 
 
 def rotate_each(
-    images,
-    angles,
+    images: ArrayLike,
+    angles: ArrayLike,
     *,
-    order=3,
-    mode="nearest",
-    cval=0.0,
-    prefilter=True,
-    out=None,
-    channel_axis=None,
-):
+    order: int = 3,
+    mode: str = "nearest",
+    cval: float = 0.0,
+    prefilter: bool = True,
+    out: NDArray[Any] | None = None,
+    channel_axis: int | None = None,
+) -> NDArray[Any]:
     """Rotate each image by its own angle (shape kept, as ``rotate(..., reshape=False)``).
 
     Parameters
@@ -194,17 +201,17 @@ def affine_batch(arr, channel, matrices, offsets, interp, out):
 
 
 def augment(
-    images,
-    labels=None,
-    angles=(15, -15),
+    images: ArrayLike,
+    labels: ArrayLike | None = None,
+    angles: Sequence[float] | ArrayLike = (15, -15),
     *,
-    include_original=True,
-    layout="interleaved",
-    order=3,
-    mode="nearest",
-    cval=0.0,
-    channel_axis=None,
-):
+    include_original: bool = True,
+    layout: str = "interleaved",
+    order: int = 3,
+    mode: str = "nearest",
+    cval: float = 0.0,
+    channel_axis: int | None = None,
+) -> tuple[NDArray[Any], NDArray[Any] | None]:
     """Grow a dataset with rotated copies: every image, then each of its rotations.
 
     Parameters
@@ -309,7 +316,11 @@ def augment_into(images, angles, out, *, include_original, layout, interp, chann
     return out
 
 
-def augment_data(X, y, angles=[15, -15]):  # noqa: B006 - the source script's signature
+def augment_data(
+    X: ArrayLike,
+    y: ArrayLike,
+    angles: Sequence[float] = [15, -15],  # noqa: B006 - the source script's signature
+) -> tuple[NDArray[Any], NDArray[Any] | None]:
     """The source script's ``augment_data``, same inputs and identical outputs, fast.
 
     ``X``: ``(N, 784)`` flattened 28x28 images or ``(N, 28, 28)``; ``y``: integer or one-hot

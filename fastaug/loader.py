@@ -1,9 +1,14 @@
 """Minibatches for training, augmented on the fly, the next one prepared in the background."""
 
+from __future__ import annotations
+
 import numbers
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from . import _validation as v
 from .transforms import Compose, Transform
@@ -52,7 +57,23 @@ class Loader:
     ([100, 100, 50], 3, 0)
     """
 
-    def __init__(self, x, y, batch_size, pipeline=None, shuffle=True, seed=0, drop_last=False):
+    batch_size: int
+    shuffle: bool
+    seed: int
+    drop_last: bool
+    epoch: int
+    _next_epoch: int
+
+    def __init__(
+        self,
+        x: ArrayLike,
+        y: ArrayLike | None,
+        batch_size: int,
+        pipeline: Compose | Transform | None = None,
+        shuffle: bool = True,
+        seed: int = 0,
+        drop_last: bool = False,
+    ) -> None:
         self.x = np.asarray(x)
         if self.x.ndim < 1 or self.x.dtype.kind not in "biuf":
             raise ValueError(
@@ -81,21 +102,21 @@ class Loader:
         self.epoch = 0  #: the epoch the next (or current) loop runs
         self._next_epoch = 0
 
-    def __len__(self):
+    def __len__(self) -> int:
         n, b = len(self.x), self.batch_size
         return n // b if self.drop_last else -(-n // b)
 
-    def set_epoch(self, epoch):
+    def set_epoch(self, epoch: int) -> None:
         """Make the next loop epoch ``epoch`` (its order and augmentation)."""
         self._next_epoch = v.random_counter(epoch, "epoch")
 
-    def order(self, epoch):
+    def order(self, epoch: int) -> NDArray[np.intp]:
         """The sample order of ``epoch``."""
         if not self.shuffle:
             return np.arange(len(self.x))
         return np.random.default_rng([self.seed, int(epoch)]).permutation(len(self.x))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[NDArray[Any] | tuple[NDArray[Any], NDArray[Any]]]:
         epoch = self.epoch = self._next_epoch
         self._next_epoch += 1
         order = self.order(epoch)
@@ -124,7 +145,7 @@ class Loader:
             pending = worker.submit(prepare, 0) if len(starts) else None
             try:
                 for k in range(len(starts)):
-                    batch = pending.result()
+                    batch = pending.result()  # type: ignore[union-attr]  # set while k < len
                     pending = worker.submit(prepare, k + 1) if k + 1 < len(starts) else None
                     yield batch
             finally:

@@ -1,10 +1,15 @@
 """SciPy-signature functions: validate, choose a plan, run the kernel."""
 
+from __future__ import annotations
+
 import math
 import threading
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, TypeAlias, TypeGuard
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import _validation as v
 from . import splines
@@ -16,11 +21,16 @@ from .resampling import AffineMaps, Coordinates, Interp, Resampling, Separable
 #: Small single-image calls seen before, by their arguments: a drop-in used one image at a
 #: time in a loop repeats the same arguments, and then pays for no validation or set-up
 #: again. The oldest entry makes room for a new one.
-_SINGLE_CALLS = {}
+_SINGLE_CALLS: dict[tuple[Any, ...], Callable[..., NDArray[Any]]] = {}
 _SINGLE_CALLS_MAX = 64
 _SINGLE_CALLS_ADDING = threading.Lock()  # eviction iterates the dict
 #: Arguments of single-image calls seen once (affine_transform keeps a call on the second).
-_SEEN_ONCE = {}
+_SEEN_ONCE: dict[tuple[Any, ...], bool] = {}
+
+#: A fill value: a real or complex number.
+Scalar: TypeAlias = "complex | np.number[Any]"
+#: Where a result goes: an array to write into, or the dtype of a new one.
+Output: TypeAlias = "NDArray[Any] | DTypeLike | None"
 
 _SHARED_DOC = """
     order : int, optional
@@ -36,17 +46,24 @@ _SHARED_DOC = """
 """
 
 
+def _fill_doc(function: Callable[..., Any], field: str, text: str) -> None:
+    """Put the shared parameter text ``text`` in place of ``field`` in the docstring of
+    ``function`` (absent under ``python -OO``)."""
+    if function.__doc__:
+        function.__doc__ = function.__doc__.replace(field, text.strip("\n").lstrip())
+
+
 def rotate(
-    input,
-    angle,
-    axes=(1, 0),
-    reshape=True,
-    output=None,
-    order=3,
-    mode="constant",
-    cval=0.0,
-    prefilter=True,
-):
+    input: ArrayLike,
+    angle: float,
+    axes: Sequence[int] = (1, 0),
+    reshape: bool = True,
+    output: Output = None,
+    order: int = 3,
+    mode: str = "constant",
+    cval: Scalar = 0.0,
+    prefilter: bool = True,
+) -> NDArray[Any]:
     """Rotate an array; a drop-in for :func:`scipy.ndimage.rotate`, same results.
 
     Every axis outside ``axes`` is a batch axis: all planes go through one kernel call.
@@ -108,7 +125,7 @@ def rotate(
     v.mode_code(mode)
     angle = v.finite_angle(angle)
     if isinstance(cval, (complex, np.complexfloating)):
-        cval_parts = (float(np.real(cval)), float(np.imag(cval)))
+        cval_parts = (float(cval.real), float(cval.imag))
     else:
         cval_parts = (v.real_scalar(cval, "cval"), 0.0)
     in_plane = (arr.shape[axes[0]], arr.shape[axes[1]])
@@ -144,7 +161,7 @@ def _remember(key, plan, arr, out):
         _SINGLE_CALLS[key] = call
 
 
-def _repeatable_input(input):
+def _repeatable_input(input: object) -> TypeGuard[NDArray[Any]]:
     """``input`` may be passed as it is to a kept single-image call: a small, C-contiguous,
     native-order real 2-D ndarray."""
     return (
@@ -189,18 +206,18 @@ def _single_call_key(input, angle, axes, reshape, output, order, mode, cval, pre
     )
 
 
-rotate.__doc__ = rotate.__doc__.replace("{shared}", _SHARED_DOC.strip("\n").lstrip())
+_fill_doc(rotate, "{shared}", _SHARED_DOC)
 
 
 def map_coordinates(
-    input,
-    coordinates,
-    output=None,
-    order=3,
-    mode="constant",
-    cval=0.0,
-    prefilter=True,
-):
+    input: ArrayLike,
+    coordinates: ArrayLike,
+    output: Output = None,
+    order: int = 3,
+    mode: str = "constant",
+    cval: Scalar = 0.0,
+    prefilter: bool = True,
+) -> NDArray[Any]:
     """Interpolate an array at given coordinates; a drop-in for
     :func:`scipy.ndimage.map_coordinates`, same results.
 
@@ -253,16 +270,16 @@ def map_coordinates(
 
 
 def affine_transform(
-    input,
-    matrix,
-    offset=0.0,
-    output_shape=None,
-    output=None,
-    order=3,
-    mode="constant",
-    cval=0.0,
-    prefilter=True,
-):
+    input: ArrayLike,
+    matrix: ArrayLike,
+    offset: ArrayLike = 0.0,
+    output_shape: Sequence[int] | None = None,
+    output: Output = None,
+    order: int = 3,
+    mode: str = "constant",
+    cval: Scalar = 0.0,
+    prefilter: bool = True,
+) -> NDArray[Any]:
     """Resample an array through an affine map; a drop-in for
     :func:`scipy.ndimage.affine_transform`, same results.
 
@@ -450,15 +467,17 @@ def _checked(part, out, order, mode, cval, prefilter):
     return interp
 
 
-map_coordinates.__doc__ = map_coordinates.__doc__.replace(
-    "{shared}", _SHARED_DOC.strip("\n").lstrip()
-)
-affine_transform.__doc__ = affine_transform.__doc__.replace(
-    "{shared}", _SHARED_DOC.strip("\n").lstrip()
-)
+_fill_doc(map_coordinates, "{shared}", _SHARED_DOC)
+_fill_doc(affine_transform, "{shared}", _SHARED_DOC)
 
 
-def spline_filter1d(input, order=3, axis=-1, output=np.float64, mode="mirror"):
+def spline_filter1d(
+    input: ArrayLike,
+    order: int = 3,
+    axis: int = -1,
+    output: Output = np.float64,
+    mode: str = "mirror",
+) -> NDArray[Any]:
     """B-spline prefilter along one axis; a drop-in for :func:`scipy.ndimage.spline_filter1d`,
     same results.
 
@@ -497,7 +516,9 @@ def spline_filter1d(input, order=3, axis=-1, output=np.float64, mode="mirror"):
     return _spline_filter(input, order, 0, axis, output, mode)
 
 
-def spline_filter(input, order=3, output=np.float64, mode="mirror"):
+def spline_filter(
+    input: ArrayLike, order: int = 3, output: Output = np.float64, mode: str = "mirror"
+) -> NDArray[Any]:
     """Multidimensional B-spline prefilter; a drop-in for :func:`scipy.ndimage.spline_filter`,
     same results: :func:`spline_filter1d` along every axis in turn, each pass stored in the
     output dtype (so integer and float32 outputs lose precision between passes, as in
@@ -552,7 +573,15 @@ def _spline_filter(input, order, lowest, axis, output, mode):
     return out
 
 
-def shift(input, shift, output=None, order=3, mode="constant", cval=0.0, prefilter=True):
+def shift(
+    input: ArrayLike,
+    shift: ArrayLike,
+    output: Output = None,
+    order: int = 3,
+    mode: str = "constant",
+    cval: Scalar = 0.0,
+    prefilter: bool = True,
+) -> NDArray[Any]:
     """Shift an array; a drop-in for :func:`scipy.ndimage.shift`, same results.
 
     Parameters
@@ -608,8 +637,17 @@ def shift(input, shift, output=None, order=3, mode="constant", cval=0.0, prefilt
     return out
 
 
-def zoom(input, zoom, output=None, order=3, mode="constant", cval=0.0, prefilter=True, *,
-         grid_mode=False):  # fmt: skip
+def zoom(
+    input: ArrayLike,
+    zoom: ArrayLike,
+    output: Output = None,
+    order: int = 3,
+    mode: str = "constant",
+    cval: Scalar = 0.0,
+    prefilter: bool = True,
+    *,
+    grid_mode: bool = False,
+) -> NDArray[Any]:
     """Zoom an array; a drop-in for :func:`scipy.ndimage.zoom`, same results.
 
     Parameters
@@ -714,6 +752,6 @@ _FILTER_DOC = """
         The coefficients (``output`` itself if an array was given).
 """
 for _f in (spline_filter, spline_filter1d):
-    _f.__doc__ = _f.__doc__.replace("{filter_shared}", _FILTER_DOC.strip("\n").lstrip())
-shift.__doc__ = shift.__doc__.replace("{shared}", _SHARED_DOC.strip("\n").lstrip())
-zoom.__doc__ = zoom.__doc__.replace("{shared}", _SHARED_DOC.strip("\n").lstrip())
+    _fill_doc(_f, "{filter_shared}", _FILTER_DOC)
+_fill_doc(shift, "{shared}", _SHARED_DOC)
+_fill_doc(zoom, "{shared}", _SHARED_DOC)

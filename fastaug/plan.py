@@ -8,7 +8,11 @@ output pixel are fixed. A plan computes them once
 number of images through the batch kernel.
 """
 
+from __future__ import annotations
+
 import functools
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -63,6 +67,22 @@ class AffinePlan:
         "rows_read",
         "resampling",
     )
+    # Set once in __init__ (through object.__setattr__: plans are immutable).
+    shape: tuple[int, int]
+    order: int
+    mode: str
+    cval: float
+    prefilter: bool
+    out_shape: tuple[int, int]
+    matrix: npt.NDArray[np.float64]
+    offset: npt.NDArray[np.float64]
+    npad: int
+    taps: npt.NDArray[np.int32]
+    wy: npt.NDArray[np.float64]
+    wx: npt.NDArray[np.float64]
+    outside: npt.NDArray[np.bool_]
+    rows_read: npt.NDArray[np.bool_]
+    resampling: Resampling
 
     def __init__(
         self,
@@ -75,7 +95,7 @@ class AffinePlan:
         mode: str = "constant",
         cval: float = 0.0,
         prefilter: bool = True,
-    ):
+    ) -> None:
         shape = v.plane_shape(shape)
         out_shape = shape if out_shape is None else v.plane_shape(out_shape, "out_shape")
         matrix = np.array(matrix, dtype=np.float64)  # a copy: the plan keeps it read-only
@@ -136,7 +156,7 @@ class AffinePlan:
                 value.flags.writeable = False
             set_(self, name, value)
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
 
     def _interpolation(self):
@@ -147,7 +167,7 @@ class AffinePlan:
         arguments = (self.shape, self.matrix, self.offset, self.out_shape)
         return _rebuild_affine_plan, arguments + self._interpolation()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"AffinePlan(shape={self.shape}, matrix={self.matrix.tolist()}, "
             f"offset={self.offset.tolist()}, out_shape={self.out_shape}, order={self.order}, "
@@ -156,7 +176,7 @@ class AffinePlan:
         )
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
         """Bytes held by the precomputed arrays."""
         return sum(
             a.nbytes
@@ -171,7 +191,12 @@ class AffinePlan:
             )
         )
 
-    def __call__(self, images, output=None, axes=(-2, -1)):
+    def __call__(
+        self,
+        images: npt.ArrayLike,
+        output: npt.NDArray[Any] | npt.DTypeLike | None = None,
+        axes: Sequence[int] = (-2, -1),
+    ) -> npt.NDArray[Any]:
         arr = v.input_array(images, "images")
         axes = v.plane_axes(axes, arr.ndim)
         if (arr.shape[axes[0]], arr.shape[axes[1]]) != self.shape:
@@ -227,10 +252,20 @@ class RotationPlan(AffinePlan):
     """
 
     __slots__ = ("angle", "reshape")
+    angle: float
+    reshape: bool
 
     def __init__(
-        self, shape, angle, *, reshape=True, order=3, mode="constant", cval=0.0, prefilter=True
-    ):
+        self,
+        shape: tuple[int, int],
+        angle: float,
+        *,
+        reshape: bool = True,
+        order: int = 3,
+        mode: str = "constant",
+        cval: float = 0.0,
+        prefilter: bool = True,
+    ) -> None:
         shape = v.plane_shape(shape)
         object.__setattr__(self, "angle", v.finite_angle(angle))
         object.__setattr__(self, "reshape", bool(reshape))
@@ -242,7 +277,7 @@ class RotationPlan(AffinePlan):
     def __reduce__(self):
         return _rebuild_plan, (self.shape, self.angle, self.reshape) + self._interpolation()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"RotationPlan(shape={self.shape}, angle={self.angle!r}, "
             f"reshape={self.reshape}, order={self.order}, mode={self.mode!r}, "

@@ -1,10 +1,17 @@
 """Ready-made pipelines for known datasets."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .transforms import Compose
+
 #: The presets, by name (``fastaug augment --pipeline NAME``).
 NAMES = ("mnist",)
 
 
-def mnist(order=1):
+def mnist(order: int = 1) -> Compose:
     """Small rotations (±15°), shifts (up to 10 % of the side), and scale (0.9-1.1) about the
     centre, zero fill: the variations handwriting really has.
 

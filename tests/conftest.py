@@ -1,3 +1,5 @@
+import inspect
+
 import numpy as np
 import pytest
 import scipy
@@ -18,6 +20,14 @@ SCIPY_VERSION = tuple(int(p) for p in scipy.__version__.split(".")[:2])
 
 #: The largest pole (in magnitude) of each spline order's prefilter (SciPy's get_filter_poles).
 _LARGEST_POLE = {2: 0.1716, 3: 0.2680, 4: 0.3614, 5: 0.4306}
+
+
+def call_signature(function):
+    """``function``'s parameters (names, kinds, defaults, order) without annotations: what a
+    drop-in must share with SciPy's function; its type hints are its own."""
+    sig = inspect.signature(function)
+    bare = [p.replace(annotation=inspect.Parameter.empty) for p in sig.parameters.values()]
+    return sig.replace(parameters=bare, return_annotation=inspect.Signature.empty)
 
 
 def scipy_reflect_is_buggy(mode, order, plane_shape, prefilter=True):
