@@ -270,6 +270,34 @@ def scale_out_sections(cases, extra):
     return sections
 
 
+#: The SciPy drop-ins' benchmark cases (bench/test_ndimage_*.py) and issue 21's targets.
+NDIMAGE_TARGETS = {
+    "affine-2d-28-order3": ("`affine_transform` 2-D 28x28 float64 order 3, one call", 3),
+    "affine-3d-96-order3-nearest": ("`affine_transform` 3-D 96³ float32 order 3, 'nearest'", 4),
+    "zoom-x2-order3": ("`zoom` 512x512 float32 x2 order 3", 4),
+    "shift-subpixel-order3": ("`shift` 512x512 float32 sub-pixel order 3", 4),
+    "map-coordinates-3d-64-from-96-order3": ("`map_coordinates` 64³ points from 96³, order 3", 4),
+    "spline-filter-order3": ("`spline_filter` 512x512 order 3", 2),
+}
+
+
+def ndimage_section(cases):
+    """SciPy's interpolation functions, fastaug's drop-ins against SciPy in the same run."""
+    rows = [
+        f"| {label} | {fmt_time(cases[c]['scipy'])} | {fmt_time(cases[c]['fastaug'])} | "
+        f"{cases[c]['scipy'] / cases[c]['fastaug']:.1f}x | >= {target}x |"
+        for c, (label, target) in NDIMAGE_TARGETS.items()
+        if {"scipy", "fastaug"} <= set(cases.get(c, {}))
+    ]
+    if not rows:
+        return []
+    return [
+        "## SciPy's interpolation functions (`fastaug.ndimage`, bit-identical results)\n\n"
+        "| call | scipy | fastaug | fastaug vs scipy | target |\n|---|---|---|---|---|\n"
+        + "\n".join(rows)
+    ]
+
+
 def batchgenerators_section(cases, extra):
     """The real client (bench/test_batchgenerators.py): augment_spatial with SciPy's and with
     fastaug's map_coordinates, the time inside those calls and the whole call."""
@@ -438,6 +466,7 @@ def main(argv=None):
                 "The step loop against the source's classes (target >= 5x for batch 10; "
                 "`fit` >= 7x): " + ", ".join(loops) + "."
             )
+    sections += ndimage_section(cases)
     sections += batchgenerators_section(cases, extra)
     sections += first_use_sections(cases, extra)
 

@@ -55,6 +55,13 @@ _PUBLIC = {
 def __getattr__(name):
     where = _PUBLIC.get(name)
     if where is None:
+        # A submodule (``fastaug.ndimage.zoom`` after ``import fastaug``), as when the
+        # package imported them all.
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{name}":
+                raise
         raise AttributeError(f"module 'fastaug' has no attribute {name!r}")
     # The compile notice listens before any kernel can load (fastaug._compiling).
     importlib.import_module("._compiling", __name__)

@@ -7,12 +7,17 @@ come from NumPy's global random state in the source's order (W1, W2, ...), so
 ``np.random.seed(s); MLP()`` starts exactly where the source's network does.
 """
 
+from __future__ import annotations
+
 import contextlib
 import math
 import os
 import zipfile
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from .io import read_npy_header
 from .kernels import mlp as kernels
@@ -138,12 +143,12 @@ class MLP:
 
     def __init__(
         self,
-        sizes=(784, 200, 200, 10),
-        weight_init_std=0.01,
-        seed=None,
-        dtype=np.float64,
-        gradient="sum",
-    ):
+        sizes: Sequence[int] = (784, 200, 200, 10),
+        weight_init_std: float = 0.01,
+        seed: int | None = None,
+        dtype: DTypeLike = np.float64,
+        gradient: str = "sum",
+    ) -> None:
         sizes = tuple(int(s) for s in sizes)
         if gradient not in GRADIENTS:
             raise ValueError(f"gradient must be one of {GRADIENTS}; got {gradient!r}")
@@ -151,7 +156,7 @@ class MLP:
         self._mean = gradient == "mean"
         if len(sizes) < 2 or min(sizes) < 1:
             raise ValueError(f"sizes must be at least two positive layer widths; got {sizes}")
-        self.dtype = np.dtype(dtype)
+        self.dtype: np.dtype[np.floating[Any]] = np.dtype(dtype)  # type: ignore[assignment]  # float32 or float64, checked below
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64; got {self.dtype}")
         if not np.isfinite(weight_init_std) or weight_init_std < 0:
@@ -162,13 +167,14 @@ class MLP:
         self._buffer = np.zeros(sum(counts), self.dtype)
         self._grads = np.zeros_like(self._buffer)
         self._params = _Params()
-        self._repeated = None  # the batch step() saw last: see step()
+        self._repeated: _RepeatedBatch | None = None  # the batch step() saw last: see step()
         rng = np.random.default_rng(seed) if seed is not None else None
         for i in range(len(sizes) - 1):
             w, b = kernels._weights(self._buffer, self.offsets, self.sizes, i)
-            draw = rng.standard_normal if rng is not None else np.random.randn
+            shape = (sizes[i], sizes[i + 1])
+            # the source draws from NumPy's global generator; a seed gives a Generator
             w[...] = weight_init_std * (
-                draw((sizes[i], sizes[i + 1])) if rng is not None else draw(sizes[i], sizes[i + 1])
+                rng.standard_normal(shape) if rng is not None else np.random.randn(*shape)
             )
             dict.__setitem__(self._params, f"W{i + 1}", w)
             dict.__setitem__(self._params, f"b{i + 1}", b)
@@ -186,7 +192,7 @@ class MLP:
         return self._buffer
 
     @property
-    def params(self):
+    def params(self) -> dict[str, NDArray[Any]]:
         """``{"W1": ..., "b1": ..., ...}``: views of the weights (up to date when read here)."""
         self._flat  # noqa: B018  (applies what step() held back)
         return self._params
@@ -201,7 +207,7 @@ class MLP:
             f"gradient={self.gradient_mode!r})"
         )
 
-    def copy(self):
+    def copy(self) -> MLP:
         """An independent network with the same weights."""
         return _rebuild(tuple(self.sizes.tolist()), self.dtype, self.gradient_mode, self._flat)
 
@@ -246,21 +252,21 @@ class MLP:
         return float(lr)
 
     # ---------------------------------------------------------------- maths
-    def forward(self, x):
+    def forward(self, x: NDArray[Any]) -> NDArray[Any]:
         """Softmax probabilities, shape (batch, classes)."""
         return kernels.mlp_forward(self._flat, self.offsets, self.sizes, self._inputs(x))
 
-    def predict(self, x):
+    def predict(self, x: NDArray[Any]) -> NDArray[Any]:
         """Predicted class of each input."""
         return self.forward(x).argmax(axis=1)
 
-    def accuracy(self, x, t):
+    def accuracy(self, x: NDArray[Any], t: NDArray[Any]) -> float:
         t = np.asarray(t)
         _nonempty(len(t))
         labels = t.argmax(axis=1) if t.ndim == 2 else t
         return float(np.mean(self.predict(x) == labels))
 
-    def loss(self, x, t):
+    def loss(self, x: NDArray[Any], t: NDArray[Any]) -> float:
         """Cross-entropy of the batch (no update)."""
         x = self._inputs(x)
         return float(
@@ -275,7 +281,7 @@ class MLP:
             )
         )
 
-    def gradient(self, x, t):
+    def gradient(self, x: NDArray[Any], t: NDArray[Any]) -> dict[str, NDArray[Any]]:
         """Gradients as a dict like ``params``."""
         x = self._inputs(x)
         grads = np.zeros_like(self._flat)
@@ -288,7 +294,7 @@ class MLP:
             for k, part in zip("Wb", kernels._weights(grads, self.offsets, self.sizes, i))
         }
 
-    def step(self, x, t, lr):
+    def step(self, x: NDArray[Any], t: NDArray[Any], lr: float) -> float:
         """One SGD step; returns the loss before the update.
 
         The source's loop calls this thousands of times on one small batch. When the same
@@ -355,7 +361,18 @@ class MLP:
             )
         return losses
 
-    def fit(self, x, t, *, steps=None, epochs=None, batch_size=None, lr, callback=None, seed=None):
+    def fit(
+        self,
+        x: NDArray[Any],
+        t: NDArray[Any],
+        *,
+        steps: int | None = None,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        lr: float,
+        callback: Callable[..., Any] | None = None,
+        seed: int | None = None,
+    ) -> NDArray[Any]:
         """Train; returns the loss of every step (before its update).
 
         ``steps``: full-batch steps on ``(x, t)`` (the source's fixed-batch loop).
@@ -375,10 +392,10 @@ class MLP:
             return np.array(
                 [self._callback_step(x, targets, lr, k, callback) for k in range(int(steps))]
             )
-        if epochs < 1 or batch_size is None or batch_size < 1:
+        if epochs is None or epochs < 1 or batch_size is None or batch_size < 1:
             raise ValueError("epochs and batch_size must be >= 1")
         rng = np.random.default_rng(seed)
-        losses = []
+        losses: list[NDArray[Any]] = []
         per_epoch = -(-len(x) // int(batch_size))
         for _ in range(int(epochs)):
             order = rng.permutation(len(x))
@@ -413,7 +430,7 @@ class MLP:
         return loss
 
     # ---------------------------------------------------------------- files
-    def save(self, path):
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Parameters and sizes to an ``.npz`` (written atomically)."""
         from .io import atomic_path
 
@@ -423,11 +440,11 @@ class MLP:
                     fh,
                     sizes=self.sizes,
                     gradient=np.array(self.gradient_mode),
-                    **dict(self.params.items()),
+                    **dict(self.params.items()),  # type: ignore[arg-type]  # NumPy's stub
                 )
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike[str]) -> MLP:
         """The network :meth:`save` wrote to ``path``.
 
         Raises :class:`NetworkFileError` (a ValueError), with what is wrong in one line, for

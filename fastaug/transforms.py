@@ -21,10 +21,15 @@ dtype's maximum for other integers, 1 for bool), and clip to ``[0, max_value]``;
 is stored in the input dtype (integers rounded half away from zero, as SciPy stores).
 """
 
+from __future__ import annotations
+
 import numbers
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import ndimage
 
 from . import _validation as v
@@ -87,13 +92,13 @@ class Transform:
 
     geometric = False
 
-    def __init__(self, p=1.0):
+    def __init__(self, p: float = 1.0) -> None:
         self.p = _probability(p)
 
     def draw(self, uniform, n):
         return {}
 
-    def __call__(self, images, labels=None, **kwargs):
+    def __call__(self, images: ArrayLike, labels: ArrayLike | None = None, **kwargs: Any) -> Any:
         """This transform alone as a pipeline: see :meth:`Compose.__call__`."""
         return Compose([self])(images, labels, **kwargs)
 
@@ -113,7 +118,9 @@ class GeometricTransform(Transform):
 
     geometric = True
 
-    def __init__(self, p=1.0, order=1, mode="constant", cval=0.0):
+    def __init__(
+        self, p: float = 1.0, order: int = 1, mode: str = "constant", cval: float = 0.0
+    ) -> None:
         super().__init__(p)
         self.order, self.mode, self.cval, _ = v.interpolation(order, mode, cval)
 
@@ -130,7 +137,15 @@ class RandomRotation(GeometricTransform):
     d)``), shape kept: with a fixed angle, exactly ``fastaug.rotate(image, angle,
     reshape=False, ...)``."""
 
-    def __init__(self, degrees, *, p=1.0, order=1, mode="constant", cval=0.0):
+    def __init__(
+        self,
+        degrees: float | tuple[float, float],
+        *,
+        p: float = 1.0,
+        order: int = 1,
+        mode: str = "constant",
+        cval: float = 0.0,
+    ) -> None:
         super().__init__(p, order, mode, cval)
         self.degrees = _range(degrees, "degrees")
 
@@ -153,16 +168,16 @@ class RandomAffine(GeometricTransform):
 
     def __init__(
         self,
-        degrees=0,
-        translate=None,
-        scale=None,
-        shear=None,
+        degrees: float | tuple[float, float] = 0,
+        translate: tuple[float, float] | None = None,
+        scale: tuple[float, float] | None = None,
+        shear: float | Sequence[float] | None = None,
         *,
-        p=1.0,
-        order=1,
-        mode="constant",
-        cval=0.0,
-    ):
+        p: float = 1.0,
+        order: int = 1,
+        mode: str = "constant",
+        cval: float = 0.0,
+    ) -> None:
         super().__init__(p, order, mode, cval)
         self.degrees = _range(degrees, "degrees")
         self.translate = None
@@ -216,7 +231,7 @@ class RandomAffine(GeometricTransform):
 class _Flip(GeometricTransform):
     axis = 0  #: 0: rows (top-bottom), 1: columns (left-right)
 
-    def __init__(self, *, p=0.5):
+    def __init__(self, *, p: float = 0.5) -> None:
         super().__init__(p)
 
     @property
@@ -247,7 +262,7 @@ class GaussianNoise(Transform):
     the same for any thread count or chunking), then clip to ``[0, max_value]``. ``std``: a
     number or a range drawn per sample, >= 0."""
 
-    def __init__(self, std=0.05, *, p=1.0):
+    def __init__(self, std: float | tuple[float, float] = 0.05, *, p: float = 1.0) -> None:
         super().__init__(p)
         self.std = _range(std, "std", symmetric=False, low=0.0)
 
@@ -265,7 +280,7 @@ class GaussianBlur(Transform):
     ``sigma`` a number or a range drawn per sample (> 0); SciPy's defaults (mode 'reflect',
     truncate 4.0)."""
 
-    def __init__(self, sigma=1.0, *, p=1.0):
+    def __init__(self, sigma: float | tuple[float, float] = 1.0, *, p: float = 1.0) -> None:
         super().__init__(p)
         self.sigma = _range(sigma, "sigma", symmetric=False, low=0.0)
         if self.sigma[0] <= 0:
@@ -292,7 +307,13 @@ class BrightnessContrast(Transform):
     U(-contrast, contrast)`` and ``beta = U(-brightness, brightness)`` per sample
     (albumentations' ``RandomBrightnessContrast``); numbers or ranges."""
 
-    def __init__(self, brightness=0.2, contrast=0.2, *, p=1.0):
+    def __init__(
+        self,
+        brightness: float | tuple[float, float] = 0.2,
+        contrast: float | tuple[float, float] = 0.2,
+        *,
+        p: float = 1.0,
+    ) -> None:
         super().__init__(p)
         self.brightness = _range(brightness, "brightness")
         self.contrast = _range(contrast, "contrast")
@@ -320,7 +341,7 @@ class OneOf(Transform):
     ``p``; the chosen transform's own ``p`` applies too. Made only of geometric
     transforms, it joins the resampling of its geometric neighbours."""
 
-    def __init__(self, transforms, *, p=1.0):
+    def __init__(self, transforms: Sequence[Transform], *, p: float = 1.0) -> None:
         super().__init__(p)
         self.transforms = _transform_list(transforms, "OneOf")
 
@@ -401,18 +422,26 @@ class Compose(Transform):
     True
     """
 
-    def __init__(self, transforms):
+    def __init__(self, transforms: Sequence[Transform]) -> None:
         self.p = 1.0
-        self.transforms = []
+        self.transforms: list[Transform] = []
         for t in _transform_list(transforms, "Compose"):
             self.transforms.extend(t.transforms if isinstance(t, Compose) else [t])
-        self.last_params = None
+        self.last_params: Params | None = None
 
     def _tree(self):
         return [node for t in self.transforms for node in t._tree()]
 
     # ----------------------------------------------------------------- drawing
-    def draw_params(self, n, *, seed, epoch=0, start=0, indices=None):
+    def draw_params(
+        self,
+        n: int,
+        *,
+        seed: int,
+        epoch: int = 0,
+        start: int = 0,
+        indices: ArrayLike | None = None,
+    ) -> Params:
         """The parameters a call on ``n`` images would use (nothing is applied)."""
         seed, epoch = v.random_counter(seed, "seed"), v.random_counter(epoch, "epoch")
         if indices is None:
@@ -425,7 +454,7 @@ class Compose(Transform):
                     f"shape {indices.shape}, dtype {indices.dtype}"
                 )
         indices = indices.astype(np.int64)
-        entries = []
+        entries: list[dict[str, Any]] = []
         self._draw(self.transforms, np.ones(n, bool), seed, epoch, indices, entries)
         return Params(seed, epoch, indices, entries)
 
@@ -451,16 +480,32 @@ class Compose(Transform):
                     self._draw([member], chosen, seed, epoch, indices, entries)
 
     # ----------------------------------------------------------------- applying
-    def __call__(
-        self, images, labels=None, *, seed, epoch=0, start=0, indices=None, masks=None,
-        channel_axis=None,
-    ):  # fmt: skip
+    def __call__(  # type: ignore[override]  # the pipeline's call takes the draw's keys
+        self,
+        images: ArrayLike,
+        labels: ArrayLike | None = None,
+        *,
+        seed: int,
+        epoch: int = 0,
+        start: int = 0,
+        indices: ArrayLike | None = None,
+        masks: ArrayLike | None = None,
+        channel_axis: int | None = None,
+    ) -> Any:
         arr = v.image_batch(images)
         params = self.draw_params(len(arr), seed=seed, epoch=epoch, start=start, indices=indices)
         self.last_params = params
         return self.replay(arr, params, labels=labels, masks=masks, channel_axis=channel_axis)
 
-    def replay(self, images, params=None, *, labels=None, masks=None, channel_axis=None):
+    def replay(
+        self,
+        images: ArrayLike,
+        params: Params | None = None,
+        *,
+        labels: ArrayLike | None = None,
+        masks: ArrayLike | None = None,
+        channel_axis: int | None = None,
+    ) -> Any:
         """Apply ``params`` (default: :attr:`last_params`) to ``images``: the same result as
         the call that drew them."""
         params = self.last_params if params is None else params

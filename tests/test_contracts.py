@@ -183,3 +183,19 @@ def test_batch_api_errors():
         fastaug.rotate(A, "15")
     with pytest.raises(ValueError, match="plan is for"):
         RotationPlan((5, 5), 10)(np.zeros((2, 6, 6)))
+
+
+def test_submodules_are_attributes_of_the_lazy_package():
+    """``import fastaug`` loads names on first use; submodules stay reachable as attributes
+    (``fastaug.ndimage.zoom``), and an unknown name is an AttributeError."""
+    import subprocess
+    import sys
+
+    code = (
+        "import fastaug, numpy as np\n"
+        "assert fastaug.ndimage.zoom(np.arange(3.0), 2, order=1).shape == (6,)\n"
+        "assert fastaug.transforms.Compose is not None\n"
+        "try:\n    fastaug.no_such_name\nexcept AttributeError:\n    pass\n"
+        "else:\n    raise SystemExit('no AttributeError')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
