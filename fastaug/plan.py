@@ -52,14 +52,9 @@ class AffinePlan:
 
     __slots__ = (
         "shape",
-        "order",
-        "mode",
-        "cval",
-        "prefilter",
         "out_shape",
         "matrix",
         "offset",
-        "npad",
         "taps",
         "wy",
         "wx",
@@ -69,14 +64,9 @@ class AffinePlan:
     )
     # Set once in __init__ (through object.__setattr__: plans are immutable).
     shape: tuple[int, int]
-    order: int
-    mode: str
-    cval: float
-    prefilter: bool
     out_shape: tuple[int, int]
     matrix: npt.NDArray[np.float64]
     offset: npt.NDArray[np.float64]
-    npad: int
     taps: npt.NDArray[np.int32]
     wy: npt.NDArray[np.float64]
     wx: npt.NDArray[np.float64]
@@ -108,15 +98,13 @@ class AffinePlan:
         interp = v.interpolation(order, mode, cval, prefilter)
         set_ = object.__setattr__
         set_(self, "shape", shape)
-        for name, value in zip(interp._fields, interp):
-            set_(self, name, value)
         code = interp.code
         v.empty_plane(shape, out_shape, mode, interp.order, interp.prefilter)
         resampling = Resampling.planes(shape, out_shape, interp, matrix, offset)
         npad = interp.npad
         rows, cols = shape[0] + 2 * npad, shape[1] + 2 * npad
         n_out = out_shape[0] * out_shape[1]
-        k = self.order + 1
+        k = interp.order + 1
         taps = np.empty((n_out, k * k), np.int32)
         wy = np.empty((n_out, k))
         wx = np.empty((n_out, k))
@@ -129,7 +117,7 @@ class AffinePlan:
             rows,
             cols,
             npad,
-            self.order,
+            interp.order,
             code,
             taps,
             wy,
@@ -144,7 +132,6 @@ class AffinePlan:
             ("out_shape", out_shape),
             ("matrix", matrix),
             ("offset", offset),
-            ("npad", npad),
             ("taps", taps),
             ("wy", wy),
             ("wx", wx),
@@ -158,6 +145,13 @@ class AffinePlan:
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
+
+    # The interpolation, as the constructors take it: read from the one Interp.
+    order = property(lambda self: self.resampling.interp.order, doc="Spline order, 0-5.")
+    mode = property(lambda self: self.resampling.interp.mode, doc="SciPy's boundary mode.")
+    cval = property(lambda self: self.resampling.interp.cval, doc="Fill value.")
+    prefilter = property(lambda self: self.resampling.interp.prefilter, doc="Prefiltered?")
+    npad = property(lambda self: self.resampling.interp.npad, doc="SciPy's pre-pad, 12 or 0.")
 
     def _interpolation(self):
         """``(order, mode, cval, prefilter)``, as the constructors take them."""
