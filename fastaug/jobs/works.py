@@ -8,7 +8,6 @@ import numpy as np
 
 from .. import _validation as v
 from ..functional import augment_into
-from ..resampling import Interp
 
 #: Most random copies of each source: the ``copy`` column is int16.
 MAX_COPIES = int(np.iinfo(np.int16).max)
@@ -64,10 +63,7 @@ class FixedAngles:
                 f"angles must be within ±{column_max:.4g}, the range of the float32 angle "
                 f"column; got {max(self.angles, key=abs):g}"
             )
-        self.order = v.spline_order(order)
-        v.mode_code(mode)
-        self.mode = mode
-        self.cval = v.real_scalar(cval, "cval")
+        self.interp = v.interpolation(order, mode, cval)
         self.copies = len(self.angles)
 
     def pass_items(self):
@@ -75,7 +71,7 @@ class FixedAngles:
 
     def one_copy(self):
         # 3600 angles would make 3600 plans before the first chunk could start
-        return FixedAngles(self.angles[:1], self.order, self.mode, self.cval)
+        return FixedAngles(self.angles[:1], *self.interp[:3])
 
     def fill(self, chunk, start, items, original, block):
         augment_into(
@@ -84,7 +80,7 @@ class FixedAngles:
             block,
             include_original=original,
             layout="interleaved",
-            interp=Interp(self.order, self.mode, self.cval),
+            interp=self.interp,
             channel=None if chunk.ndim == 3 else 3,  # files hold channels last
         )
 
@@ -99,7 +95,8 @@ class FixedAngles:
         return [f"{a:+g} deg" for a in ([0.0] if include_original else []) + self.angles]
 
     def meta(self):
-        return dict(angles=self.angles, order=self.order, mode=self.mode, cval=self.cval)
+        order, mode, cval, _ = self.interp
+        return dict(angles=self.angles, order=order, mode=mode, cval=cval)
 
 
 class RandomDraws:
