@@ -22,3 +22,16 @@ def floor(x):
 @overload(floor, target="cpu", inline="always")
 def _floor_cpu(x):
     return lambda x: np.floor(x)
+
+
+def mul(a, b):
+    """``a * b`` rounded on its own: a product that feeds an addition is written ``mul(a, b)``
+    so that no target fuses the two into one FMA (a different double than SciPy's). The CPU
+    target never contracts without fast-math (``_jit``); NVVM does by default, so the CUDA
+    target spells this with libdevice's ``dmul_rn``."""
+    return a * b
+
+
+@overload(mul, target="cpu", inline="always")
+def _mul_cpu(a, b):
+    return lambda a, b: a * b

@@ -7,6 +7,7 @@ Mirrors ``map_coordinate`` and ``_get_spline_boundary_mode`` in SciPy's
 import math
 
 from ._jit import jit
+from ._math import mul
 
 NEAREST = 0
 WRAP = 1
@@ -27,21 +28,22 @@ def _trunc(x):
 def boundary_map_coordinate(x, n, mode):
     """Fold coordinate ``x`` on an axis of ``n`` samples into range; -1.0 means "use cval".
 
-    Same floating-point expressions as SciPy, so folded coordinates agree to the bit.
+    Same floating-point expressions as SciPy, so folded coordinates agree to the bit (a
+    product that feeds a sum is ``mul``: never fused, see ``_math.mul``).
     """
     if x < 0:
         if mode == MIRROR:
             if n <= 1:
                 return 0.0
             sz2 = 2 * n - 2
-            x = sz2 * _trunc(-x / sz2) + x
+            x = mul(sz2, _trunc(-x / sz2)) + x
             return x + sz2 if x <= 1 - n else -x
         if mode == REFLECT:
             if n <= 1:
                 return 0.0
             sz2 = 2 * n
             if x < -sz2:
-                x = sz2 * _trunc(-x / sz2) + x
+                x = mul(sz2, _trunc(-x / sz2)) + x
             if x < -n:
                 return x + sz2
             # SciPy keeps a value just below 0 from folding onto exactly -1.0 (= cval).
@@ -50,11 +52,11 @@ def boundary_map_coordinate(x, n, mode):
             if n <= 1:
                 return 0.0
             sz = n - 1
-            return x + sz * (_trunc(-x / sz) + 1)
+            return x + mul(sz, _trunc(-x / sz) + 1)
         if mode == GRID_WRAP:
             if n <= 1:
                 return 0.0
-            return x + n * (_trunc((-1 - x) / n) + 1)
+            return x + mul(n, _trunc((-1 - x) / n) + 1)
         if mode == NEAREST:
             return 0.0
         if mode == CONSTANT:
@@ -64,23 +66,23 @@ def boundary_map_coordinate(x, n, mode):
             if n <= 1:
                 return 0.0
             sz2 = 2 * n - 2
-            x -= sz2 * _trunc(x / sz2)
+            x -= mul(sz2, _trunc(x / sz2))
             return sz2 - x if x >= n else x
         if mode == REFLECT:
             if n <= 1:
                 return 0.0
             sz2 = 2 * n
-            x -= sz2 * _trunc(x / sz2)
+            x -= mul(sz2, _trunc(x / sz2))
             return sz2 - x - 1 if x >= n else x
         if mode == WRAP:
             if n <= 1:
                 return 0.0
             sz = n - 1
-            return x - sz * _trunc(x / sz)
+            return x - mul(sz, _trunc(x / sz))
         if mode == GRID_WRAP:
             if n <= 1:
                 return 0.0
-            return x - n * _trunc(x / n)
+            return x - mul(n, _trunc(x / n))
         if mode == NEAREST:
             return float(n - 1)
         if mode == CONSTANT:
