@@ -1,0 +1,222 @@
+"""The CUDA executor: the CPU executor's verbs on numba-cuda, over arrays on a GPU.
+
+Plans are the CPU's (:mod:`fastaug.resampling`: an :class:`~fastaug.resampling.Interp`
+and a coordinate source, decided on the host); this module runs them on device memory:
+
+* :func:`coefficients`: SciPy's pre-pad and B-spline prefilter, on the device (float64);
+* :func:`resample`: a whole-array plan (``affine_transform``, ``map_coordinates``,
+  ``zoom``, ``shift``, ``rotate``), or a batch of samples each by its own affine map
+  (``rotate_each``, ``affine_each``);
+* :func:`spline_filter`: the coefficients alone.
+
+Arrays come in as anything with ``__cuda_array_interface__`` (CuPy, PyTorch CUDA tensors,
+numba device arrays) and are read in place, strides and all; outputs are C-contiguous
+device arrays that the caller allocated (:func:`empty_like_kind`), so a CuPy input gives
+a CuPy output and a tensor a tensor. Per-axis tables (``zoom``, ``shift``) and pole powers
+are computed on the host by the CPU kernels, which is where C's ``pow`` is.
+"""
+
+import functools
+
+import numpy as np
+from numba import cuda
+
+from ..kernels import gather_separable, spline
+from ..kernels import prefilter as prefilter_kernels
+from ..kernels.cuda import resample as kernels
+from ..kernels.cuda.primitives import SIMULATED
+from ..resampling import AffineMaps, Coordinates, Separable, cast_rule, pad_value
+
+
+def interface_dtype(obj) -> np.dtype:
+    """The element type of a ``__cuda_array_interface__`` array."""
+    return np.dtype(obj.__cuda_array_interface__["typestr"])
+
+
+def device_array(obj):
+    """A numba device array over ``obj``'s memory (no copy)."""
+    if SIMULATED:
+        # The simulator's "device" memory is host memory: view it as a NumPy array.
+        return _simulated_view(obj)
+    return cuda.as_cuda_array(obj)
+
+
+def _simulated_view(obj):
+    from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+
+    if isinstance(obj, FakeCUDAArray):
+        return obj
+    face = obj.__cuda_array_interface__
+    dtype = np.dtype(face["typestr"])
+    shape = tuple(face["shape"])
+    strides = face.get("strides") or None
+    pointer = face["data"][0]
+    extent = _extent(shape, strides, dtype.itemsize)
+    buffer = (np.ctypeslib.ctypes.c_char * max(extent, 1)).from_address(pointer)
+    flat = np.frombuffer(buffer, np.uint8)
+    view = np.lib.stride_tricks.as_strided(
+        flat.view(dtype) if strides is None else flat, shape=shape, strides=strides
+    )
+    return FakeCUDAArray(view.view(dtype) if strides is not None else view.reshape(shape))
+
+
+def _extent(shape, strides, itemsize):
+    if strides is None:
+        return int(np.prod(shape, dtype=np.int64)) * itemsize
+    return sum((n - 1) * s for n, s in zip(shape, strides)) + itemsize if all(shape) else 0
+
+
+def _strided(a, shape, strides):
+    """A view of device array ``a`` with these shape and (byte) strides."""
+    if SIMULATED:
+        from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+
+        host = np.lib.stride_tricks.as_strided(a._ary, shape=shape, strides=strides)
+        return FakeCUDAArray(host)
+    from numba.cuda.cudadrv.devicearray import DeviceNDArray
+
+    return DeviceNDArray(shape, strides, a.dtype, gpu_data=a.gpu_data)
+
+
+def as_samples(a, sample_ndim):
+    """``a`` (``(..., *sample)``) as ``(B, D0, D1, D2)``: the leading axes of ``a`` before
+    its last ``sample_ndim`` (at most 3) are one batch axis, and unit axes are added in front
+    of the sample. Needs the batch axes to be one stride apart (C order), as a reshape would."""
+    shape, strides = tuple(a.shape), tuple(a.strides)
+    lead = len(shape) - sample_ndim
+    batch = int(np.prod(shape[:lead], dtype=np.int64))
+    if lead == 0:
+        batch_stride = 0
+    else:
+        batch_stride = strides[lead - 1]
+        for axis in range(lead - 1):
+            if shape[axis] > 1 and strides[axis] != strides[axis + 1] * shape[axis + 1]:
+                raise ValueError("the batch axes of a GPU array must be C-contiguous")
+    sample_shape = (1,) * (3 - sample_ndim) + shape[lead:]
+    sample_strides = (0,) * (3 - sample_ndim) + strides[lead:]
+    return _strided(a, (batch,) + sample_shape, (batch_stride,) + sample_strides)
+
+
+def flat(a):
+    """A C-contiguous device array as one flat array."""
+    return a.reshape(a.size)
+
+
+def _launch(kernel, n, *args):
+    if n:
+        kernel[kernels.blocks(n), kernels.THREADS](*args)
+
+
+@functools.lru_cache(maxsize=64)
+def _filter_constants(order, n, init):
+    """(poles, powers, gain) of the prefilter for lines of ``n``, computed on the host by
+    the CPU kernels (C's ``pow``) and copied to the device once."""
+    poles = spline.spline_poles(order)
+    powers = prefilter_kernels.pole_powers(poles, n, init)
+    gain = prefilter_kernels.filter_gain(poles)
+    return cuda.to_device(poles), cuda.to_device(powers), float(gain)
+
+
+def filter_axes(c, order, init, axes):
+    """Prefilter float64 C-contiguous ``c`` in place along each of ``axes`` in turn (SciPy's
+    order); lines of one sample are left as they are."""
+    shape = tuple(c.shape)
+    for axis in axes:
+        n = shape[axis]
+        if n <= 1:
+            continue
+        outer = int(np.prod(shape[:axis], dtype=np.int64))
+        inner = int(np.prod(shape[axis + 1 :], dtype=np.int64))
+        poles, powers, gain = _filter_constants(order, n, init)
+        save = cuda.device_array((outer, inner))
+        lines = c.reshape(outer * n, inner)
+        _launch(kernels.prefilter_lines, outer * inner, lines, n, poles, powers, gain, init, save)
+
+
+def coefficients(samples, interp, sample_ndim):
+    """What SciPy interpolates, on the device: ``samples`` (``(B, D0, D1, D2)``, any real
+    dtype) pre-padded by ``interp.npad`` on the last ``sample_ndim`` axes as ``np.pad``
+    pads, as doubles, and prefiltered along those axes where ``interp.filtered``."""
+    npad = interp.npad
+    pads = [0, 0, 0]
+    for a in range(3 - sample_ndim, 3):
+        pads[a] = npad
+    shape = (samples.shape[0],) + tuple(n + 2 * p for n, p in zip(samples.shape[1:], pads))
+    c = cuda.device_array(shape)
+    value = pad_value(interp.cval, np.dtype(samples.dtype)) if npad else 0.0
+    _launch(kernels.pad_load, c.size, samples, c, *pads, interp.pad_edge, value)
+    if interp.filtered:
+        filter_axes(c, interp.order, interp.prefilter_init, range(4 - sample_ndim, 4))
+    return c
+
+
+def resample(resampling, samples, out, sample_ndim):
+    """Run ``resampling`` (a :class:`~fastaug.resampling.Resampling` of one sample's shapes)
+    on every sample of ``samples`` (``(B, D0, D1, D2)``, :func:`as_samples`) into ``out``
+    (C-contiguous, ``B`` samples of the output shape, any dtype the CPU stores): per-sample
+    affine maps when there are ``B`` of them, else one for all."""
+    interp, source = resampling.interp, resampling.source
+    c = coefficients(samples, interp, sample_ndim)
+    dest = flat(out)
+    cast = cast_rule(np.dtype(out.dtype))
+    order, mode, cval, npad = interp.order, interp.code, interp.cval, interp.npad
+    if isinstance(source, AffineMaps):
+        out_shape = (1,) * (3 - len(resampling.out_shape)) + resampling.out_shape
+        matrices = cuda.to_device(np.ascontiguousarray(source.matrices, np.float64))
+        offsets = cuda.to_device(np.ascontiguousarray(source.offsets, np.float64))
+        _launch(
+            kernels.affine_gather, dest.size, c, matrices, offsets, dest, *out_shape,
+            order, mode, cval, npad, *cast,
+        )  # fmt: skip
+    elif isinstance(source, Coordinates):
+        points = source.points
+        if isinstance(points, np.ndarray):
+            points = cuda.to_device(points)
+        _launch(kernels.points_gather, dest.size, c, points, dest, order, mode, cval, npad, *cast)
+    elif isinstance(source, Separable):
+        taps, weights, cval_row, ks, out3 = separable_tables(c.shape[1:], resampling, sample_ndim)
+        _launch(
+            kernels.separable_gather, dest.size, c, cuda.to_device(taps), cuda.to_device(weights),
+            cuda.to_device(cval_row), cuda.to_device(ks), dest, out3[1], out3[2], cval, *cast,
+        )  # fmt: skip
+    else:
+        raise TypeError(f"unknown coordinate source {source!r}")
+    return out
+
+
+def separable_tables(coeff_shape, resampling, sample_ndim):
+    """The per-axis tables of a :class:`~fastaug.resampling.Separable` source, computed on
+    the host by the CPU kernel (``kernels.gather_separable.separable_axis_table``)."""
+    interp, source = resampling.interp, resampling.source
+    lead = 3 - sample_ndim
+    out3 = (1,) * lead + tuple(resampling.out_shape)
+    zoom = np.ones(sample_ndim) if source.zoom is None else source.zoom
+    shift = np.zeros(sample_ndim) if source.shift is None else source.shift
+    grid_mode = bool(source.grid_mode) and source.zoom is not None
+    k = interp.order + 1
+    longest = max(out3)
+    taps = np.zeros((3, longest, k), np.int64)
+    weights = np.zeros((3, longest, k))
+    cval_row = np.zeros((3, longest), np.bool_)
+    ks = np.ones(3, np.int64)
+    weights[:lead, 0, 0] = 1.0
+    for d in range(sample_ndim):
+        a = lead + d
+        gather_separable.separable_axis_table(
+            coeff_shape[a], float(shift[d]), float(zoom[d]), grid_mode, interp.npad,
+            interp.order, interp.code, taps[a, : out3[a]], weights[a, : out3[a]],
+            cval_row[a, : out3[a]],
+        )  # fmt: skip
+        ks[a] = k
+    return taps, weights, cval_row, ks, out3
+
+
+def spline_filter(samples, out, order, init, axes, sample_ndim):
+    """SciPy's spline filter of ``samples`` along ``axes`` (of the sample) into ``out``
+    (float32 or float64, C-contiguous): the doubles, stored as SciPy stores them."""
+    c = cuda.device_array(tuple(samples.shape))
+    _launch(kernels.pad_load, c.size, samples, c, 0, 0, 0, False, 0.0)
+    filter_axes(c, order, init, [4 - sample_ndim + a for a in axes])
+    dest = flat(out)
+    _launch(kernels.store_values, dest.size, flat(c), dest, *cast_rule(np.dtype(out.dtype)))
+    return out
