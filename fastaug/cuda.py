@@ -117,7 +117,9 @@ def _output(output, input, shape, dtype):
         v.check_dtype(out_dtype, "output")
         return _Kind(input).empty(shape, out_dtype)
     if _shape(output) != tuple(shape):
-        raise v.ArgumentError(f"output shape not correct: expected {tuple(shape)}, got {_shape(output)}")
+        raise v.ArgumentError(
+            f"output shape not correct: expected {tuple(shape)}, got {_shape(output)}"
+        )
     v.check_dtype(_dtype(output), "output")
     view = _backend().device_array(output)
     if not view.is_c_contiguous():

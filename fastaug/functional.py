@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _validation as v
+from . import cuda as gpu
 from .backends.cpu import apply_plans, resample, resample_each
 from .geometry import rotation_matrices
 from .plan import cached_plan
@@ -87,6 +88,9 @@ def affine_each(
     >>> affine_each(x, np.stack([np.eye(2, 3), shift_one_row]), order=0)[1, 0].tolist()
     [20.0, 21.0, 22.0, 23.0]
     """
+    if gpu.is_device_array(images):  # CuPy, torch CUDA: the CUDA backend
+        interp = v.interpolation(order, mode, cval, prefilter)
+        return gpu.affine_each(images, matrices, offsets, interp, output_shape, out, channel_axis)
     arr = v.image_batch(images)
     interp = v.interpolation(order, mode, cval, prefilter)
     if _volumes(arr.shape, np.shape(matrices), channel_axis):
@@ -169,6 +173,9 @@ def rotate_each(
     >>> rotate_each(x, [0, 90, -15, 15]).shape
     (4, 28, 28)
     """
+    if gpu.is_device_array(images):  # CuPy, torch CUDA: the CUDA backend
+        interp = v.interpolation(order, mode, cval, prefilter)
+        return gpu.rotate_each(images, angles, interp, out, channel_axis)
     arr = v.image_batch(images)
     channel = v.channel_axis(arr.shape, channel_axis)
     interp = v.interpolation(order, mode, cval, prefilter)

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from . import _validation as v
+from . import cuda as gpu
 from . import splines
 from .backends.cpu import KEEP_BUFFERS_PIXELS, apply_plans, resample, single_image_call
 from .geometry import rotation_geometry, zoom_factors, zoom_output_shape
@@ -114,6 +115,8 @@ def rotate(
     >>> bool((rotate(a, 90, order=1) == np.rot90(a)).all())  # order 3: within 1e-14, as SciPy
     True
     """
+    if gpu.is_device_array(input):  # CuPy, torch CUDA: the CUDA backend
+        return gpu.rotate(input, angle, axes, reshape, output, order, mode, cval, prefilter)
     key = _single_call_key(input, angle, axes, reshape, output, order, mode, cval, prefilter)
     if key is not None:
         call = _SINGLE_CALLS.get(key)
@@ -252,6 +255,8 @@ def map_coordinates(
     >>> map_coordinates(a, [[0.5, 2], [0.5, 1]], order=1)
     array([2., 7.])
     """
+    if gpu.is_device_array(input):  # CuPy, torch CUDA: the CUDA backend
+        return gpu.map_coordinates(input, coordinates, output, order, mode, cval, prefilter)
     order = v.spline_order(order)
     arr = np.asarray(input)
     coordinates = v.coordinate_array(coordinates, arr.ndim)
@@ -330,6 +335,10 @@ def affine_transform(
            [ 9., 10., 11.],
            [ 0.,  0.,  0.]])
     """
+    if gpu.is_device_array(input):  # CuPy, torch CUDA: the CUDA backend
+        return gpu.affine_transform(
+            input, matrix, offset, output_shape, output, order, mode, cval, prefilter
+        )
     key = _affine_call_key(
         input, matrix, offset, output_shape, output, order, mode, cval, prefilter
     )
@@ -513,6 +522,8 @@ def spline_filter1d(
     >>> spline_filter1d(np.array([0.0, 0.0, 1.0, 0.0, 0.0])).round(6).tolist()
     [0.25, -0.5, 1.75, -0.5, 0.25]
     """
+    if gpu.is_device_array(input):  # CuPy, torch CUDA: the CUDA backend
+        return gpu.spline_filter(input, order, output, mode, axis)
     return _spline_filter(input, order, 0, axis, output, mode)
 
 
@@ -546,6 +557,8 @@ def spline_filter(
     >>> spline_filter(np.eye(3), order=2).round(6).tolist()[0]
     [2.263889, -1.125, 0.486111]
     """
+    if gpu.is_device_array(input):  # CuPy, torch CUDA: the CUDA backend
+        return gpu.spline_filter(input, order, output, mode)
     return _spline_filter(input, order, 2, None, output, mode)
 
 
@@ -617,6 +630,8 @@ def shift(
     >>> shift(np.arange(5.0), 2, order=1).tolist()
     [0.0, 0.0, 0.0, 1.0, 2.0]
     """
+    if gpu.is_device_array(input):  # CuPy, torch CUDA: the CUDA backend
+        return gpu.shift(input, shift, output, order, mode, cval, prefilter)
     v.filter_order(order, 0)
     arr = v.array_of_rank(input)
     is_complex = arr.dtype.kind == "c"
@@ -692,6 +707,8 @@ def zoom(
     >>> zoom(np.array([0.0, 1.0, 2.0]), 5 / 3, order=1).tolist()
     [0.0, 0.5, 1.0, 1.5, 2.0]
     """
+    if gpu.is_device_array(input):  # CuPy, torch CUDA: the CUDA backend
+        return gpu.zoom(input, zoom, output, order, mode, cval, prefilter, grid_mode=grid_mode)
     v.filter_order(order, 0)
     arr = v.array_of_rank(input)
     zooms = v.per_axis(zoom, arr.ndim, "zoom")

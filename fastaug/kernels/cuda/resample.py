@@ -109,8 +109,9 @@ def prefilter_lines(c, n, poles, powers, gain, init, save):
         return
     o = t // inner
     b = t % inner
-    filter_line(native(c), o * n, 1, n, native(poles), native(powers), gain, init, b, b + 1,
-                native(save[o]))
+    filter_line(
+        native(c), o * n, 1, n, native(poles), native(powers), gain, init, b, b + 1, native(save[o])
+    )
 
 
 @cuda.jit(device=True)

@@ -1,0 +1,145 @@
+"""The CUDA kernels, run by numba-cuda's simulator on tiny inputs, give SciPy's numbers and
+the CPU backend's, bit for bit (issue 23, item 3).
+
+The simulator runs every GPU thread as Python and calls the same scalar functions the
+compiled kernels call (the products that the GPU rounds with ``dmul_rn`` are plain IEEE
+products here): what this checks is the kernels' indexing, layouts, boundaries, sums and
+stores. PTX without FMAs is ``test_cuda_ptx.py``'s part.
+
+Run with ``NUMBA_ENABLE_CUDASIM=1`` (CI's CUDA step); skipped otherwise.
+"""
+
+import numpy as np
+import pytest
+import scipy.ndimage as sp
+
+pytest.importorskip("numba_cuda", reason="numba-cuda not installed: pip install '.[cuda]'")
+
+from numba import config  # noqa: E402
+
+if not config.ENABLE_CUDASIM:
+    pytest.skip(
+        "simulated CUDA: run with NUMBA_ENABLE_CUDASIM=1 (CI's CUDA step)", allow_module_level=True
+    )
+
+import fastaug  # noqa: E402
+import fastaug.ndimage as fnd  # noqa: E402
+
+from cuda_standin import StandIn  # noqa: E402
+
+MODES = ["nearest", "reflect", "grid-mirror", "mirror", "constant", "grid-constant", "wrap",
+         "grid-wrap"]  # fmt: skip
+RNG = np.random.default_rng(23)
+IMAGE = RNG.random((6, 7)) * 10 - 3
+#: Lines shorter than 21 samples: fastaug follows SciPy main's reflect prefilter
+#: (scipy/scipy#24615), SciPy 1.17 does not; there the CPU backend is the reference.
+SHORT_REFLECT = ("nearest", "reflect", "grid-mirror")
+
+
+def host(result):
+    return result.copy_to_host()
+
+
+def same(a, b):
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_array_equal(a, b, strict=True)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("order", range(6))
+def test_rotate_matches_scipy_and_the_cpu(order, mode):
+    gpu = host(fnd.rotate(StandIn(IMAGE), 23.0, order=order, mode=mode, cval=1.5))
+    same(gpu, fnd.rotate(IMAGE, 23.0, order=order, mode=mode, cval=1.5))
+    if order < 2 or mode not in SHORT_REFLECT:
+        same(gpu, sp.rotate(IMAGE, 23.0, order=order, mode=mode, cval=1.5))
+
+
+@pytest.mark.parametrize(
+    "in_dtype, out_dtype",
+    [
+        (np.uint8, None),
+        (np.float32, np.float64),
+        (np.uint8, np.int16),
+        (np.float64, np.bool_),
+        (np.float64, np.uint64),
+        (np.int32, np.float32),
+    ],  # fmt: skip
+)
+def test_stores_as_scipy(in_dtype, out_dtype):
+    data = (RNG.random((7, 8)) * 300 - 20).astype(in_dtype)
+    if out_dtype is np.uint64:
+        data = data * 1e18
+    kwargs = dict(order=3, mode="constant", reshape=False, output=out_dtype)
+    gpu = host(fnd.rotate(StandIn(data), -31.0, **kwargs))
+    same(gpu, sp.rotate(data, -31.0, **kwargs))
+
+
+def test_affine_transform_3d_and_map_coordinates():
+    volume = RNG.random((5, 6, 7))
+    matrix = np.array([[1.0, 0.1, 0.0], [0.05, 0.9, 0.1], [0.0, 0.1, 1.1]])
+    for order, mode in [(3, "nearest"), (1, "constant"), (5, "mirror"), (0, "wrap")]:
+        kwargs = dict(offset=(0.3, -0.2, 0.5), order=order, mode=mode, output_shape=(4, 6, 5))
+        gpu = host(fnd.affine_transform(StandIn(volume), matrix, **kwargs))
+        same(gpu, fnd.affine_transform(volume, matrix, **kwargs))
+        if mode != "nearest":
+            same(gpu, sp.affine_transform(volume, matrix, **kwargs))
+    coords = RNG.random((3, 4, 5)) * 8 - 1.5
+    for order, mode in [(3, "mirror"), (2, "grid-wrap"), (1, "grid-constant")]:
+        expected = sp.map_coordinates(volume, coords, order=order, mode=mode, cval=-2.0)
+        for points in (coords, StandIn(coords), StandIn(coords.astype(np.float32))):
+            gpu = host(fnd.map_coordinates(StandIn(volume), points, order=order, mode=mode,
+                                           cval=-2.0))  # fmt: skip
+            if isinstance(points, StandIn) and points.array.dtype == np.float32:
+                expected32 = sp.map_coordinates(volume, coords.astype(np.float32), order=order,
+                                                mode=mode, cval=-2.0)  # fmt: skip
+                same(gpu, expected32)
+            else:
+                same(gpu, expected)
+
+
+def test_zoom_shift_and_the_spline_filters():
+    image = (RNG.random((6, 9)) * 255).astype(np.uint8)
+    for order, mode in [(3, "nearest"), (1, "reflect"), (4, "grid-constant")]:
+        same(host(fnd.zoom(StandIn(image), 1.7, order=order, mode=mode)),
+             fnd.zoom(image, 1.7, order=order, mode=mode))  # fmt: skip
+        same(host(fnd.shift(StandIn(image), (0.3, -1.6), order=order, mode=mode, cval=7)),
+             sp.shift(image, (0.3, -1.6), order=order, mode=mode, cval=7))  # fmt: skip
+    same(host(fnd.zoom(StandIn(image), (0.5, 2.0), order=3, mode="grid-wrap", grid_mode=True)),
+         sp.zoom(image, (0.5, 2.0), order=3, mode="grid-wrap", grid_mode=True))  # fmt: skip
+    volume = RNG.random((4, 5, 22))
+    same(host(fnd.spline_filter(StandIn(volume), 3)), fnd.spline_filter(volume, 3))
+    same(host(fnd.spline_filter(StandIn(volume), 3)), sp.spline_filter(volume, 3))
+    for order, mode, axis in [(5, "nearest", 2), (2, "grid-wrap", 0), (4, "mirror", 1)]:
+        same(host(fnd.spline_filter1d(StandIn(volume), order, axis=axis, mode=mode)),
+             fnd.spline_filter1d(volume, order, axis=axis, mode=mode))  # fmt: skip
+
+
+def test_batches_per_sample():
+    images = RNG.random((3, 7, 8)).astype(np.float32)
+    angles = [10.0, -15.0, 90.0]
+    same(host(fastaug.rotate_each(StandIn(images), angles)), fastaug.rotate_each(images, angles))
+    matrices = np.stack([np.array([[1.1, 0.1, 0.2], [0.0, 0.9, -0.3]])] * 3)
+    matrices[1, 0, 2] = 1.7
+    kwargs = dict(order=1, mode="reflect")
+    same(host(fastaug.affine_each(StandIn(images), matrices, **kwargs)),
+         fastaug.affine_each(images, matrices, **kwargs))  # fmt: skip
+    channels = (RNG.random((2, 3, 7, 8)) * 255).astype(np.uint8)
+    same(host(fastaug.rotate_each(StandIn(channels), [10.0, -15.0], channel_axis=1)),
+         fastaug.rotate_each(channels, [10.0, -15.0], channel_axis=1))  # fmt: skip
+    volumes = RNG.random((2, 4, 5, 6))
+    homogeneous = np.stack([np.eye(4)] * 2)
+    homogeneous[:, :3, :3] += RNG.random((2, 3, 3)) * 0.1
+    homogeneous[:, :3, 3] = [0.4, -0.2, 0.1]
+    same(host(fastaug.affine_each(StandIn(volumes), homogeneous, order=3, mode="nearest")),
+         fastaug.affine_each(volumes, homogeneous, order=3, mode="nearest"))  # fmt: skip
+
+
+def test_what_the_gpu_does_not_do_yet_is_refused_plainly():
+    with pytest.raises(NotImplementedError, match="complex"):
+        fnd.rotate(StandIn(IMAGE.astype(np.complex128)), 10)
+    with pytest.raises(NotImplementedError, match="last two axes"):
+        fnd.rotate(StandIn(RNG.random((4, 5, 6))), 10, axes=(0, 1))
+    with pytest.raises(NotImplementedError, match="channel"):
+        fastaug.rotate_each(StandIn(RNG.random((2, 5, 6, 3))), [1.0, 2.0], channel_axis=-1)
+    with pytest.raises(ValueError, match="order"):
+        fnd.rotate(StandIn(IMAGE), 10, order=7)
