@@ -341,3 +341,84 @@ def _each(images, view, shape, dtype, matrices, offsets, interp, out_sample, sam
         plan = Resampling(shape[lead:], out_sample, interp, AffineMaps(matrices, offsets))
         _run(plan, view, sample_ndim, out_view)
     return result
+
+
+def augment(images, labels, angles, include_original, layout, interp: Interp, channel_axis=None):
+    """:func:`fastaug.augment` of a batch on a GPU (``(N, H, W)`` or ``(N, C, H, W)`` with
+    ``channel_axis=1``): each image is prefiltered once and every angle reads the same
+    coefficients; the originals are copied as they are. Returns ``(images, labels)`` of the
+    input's kinds."""
+    view, shape, dtype = _input(images, 3)
+    n = shape[0]
+    channels = 1
+    if len(shape) == 4:
+        if channel_axis not in (1, -3):
+            raise NotImplementedError(
+                "on the GPU a batch with channels is (N, C, H, W) with channel_axis=1; "
+                f"got shape {shape}, channel_axis={channel_axis}"
+            )
+        channels = shape[1]
+    elif len(shape) != 3:
+        raise v.ArgumentError(f"images must be (N, H, W) or (N, C, H, W); got shape {shape}")
+    if labels is not None:
+        label_shape = _shape(labels) if is_device_array(labels) else np.shape(labels)
+        if len(label_shape) not in (1, 2) or label_shape[0] != n:
+            raise ValueError(
+                f"labels must have shape (N,) or (N, K) with N = {n} images; got "
+                f"shape {label_shape}"
+            )
+    plane = tuple(shape[-2:])
+    copies = len(angles) + bool(include_original)
+    geometry = [rotation_geometry(plane, float(a), False) for a in angles]
+    matrices = np.array([g[0] for g in geometry]).reshape(-1, 2, 2)
+    offsets = np.array([g[1] for g in geometry]).reshape(-1, 2)
+    out_images = np.arange(n * copies)
+    if layout == "interleaved":
+        image, slot = out_images // copies, out_images % copies
+    else:
+        slot, image = out_images // n, out_images % n
+    angle = slot - bool(include_original)
+    backend = _backend()
+    kinds = np.where(angle < 0, backend.kernels.COPY, backend.kernels.RESAMPLE).astype(np.int8)
+    ch = np.arange(channels)
+    outputs = backend.Samples(
+        (image[:, None] * channels + ch).ravel(),
+        np.repeat(kinds, channels),
+        np.repeat(np.maximum(angle, 0), channels).astype(np.int64),
+    )
+    if len(angles):
+        v.empty_plane(plane, plane, interp.mode, interp.order, interp.prefilter)
+    result, out_view = _Kind(images).empty((n * copies,) + tuple(shape[1:]), dtype)
+    if n and copies and int(np.prod(plane)):
+        maps = AffineMaps(matrices if len(angles) else np.eye(2)[None], offsets
+                          if len(angles) else np.zeros((1, 2)))  # fmt: skip
+        plan = Resampling(plane, plane, interp, maps)
+        samples = backend.as_samples(view, 2)
+        backend.resample(plan, samples, out_view, 2, outputs, raw_copy=True)
+    return result, _repeat_labels(labels, copies, layout)
+
+
+def _repeat_labels(labels, copies, layout):
+    """Labels following their images: each repeated ``copies`` times in a row (interleaved)
+    or the whole set ``copies`` times (blocked), in the labels' own kind."""
+    if labels is None:
+        return None
+    if not is_device_array(labels):
+        labels = np.asarray(labels)
+        if layout == "interleaved":
+            return np.repeat(labels, copies, axis=0)
+        return np.concatenate([labels] * copies, axis=0)
+    kind = _Kind(labels).name
+    if kind == "cupy":
+        import cupy
+
+        if layout == "interleaved":
+            return cupy.repeat(labels, copies, axis=0)
+        return cupy.concatenate([labels] * copies, axis=0)
+    if kind == "torch":
+        import torch
+
+        if layout == "interleaved":
+            return torch.repeat_interleave(labels, copies, dim=0)
+        return torch.cat([labels] * copies, dim=0)
+    raise NotImplementedError("labels on the GPU: pass a CuPy array, a torch tensor or NumPy")

@@ -254,6 +254,15 @@ def augment(
     >>> x.shape, y[:4].tolist()
     ((30, 28, 28), [0, 0, 0, 1])
     """
+    if gpu.is_device_array(images):  # CuPy, torch CUDA: the CUDA backend
+        angle_list = v.finite_angles(angles, single=True)
+        v.choice(layout, "layout", LAYOUTS)
+        interp = v.interpolation(order, mode, cval)
+        if labels is not None and not gpu.is_device_array(labels):
+            labels = np.asarray(labels)
+        return gpu.augment(
+            images, labels, angle_list, include_original, layout, interp, channel_axis
+        )
     arr = v.image_batch(images)
     channel = v.channel_axis(arr.shape, channel_axis)
     angle_list = v.finite_angles(angles, single=True)

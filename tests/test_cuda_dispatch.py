@@ -93,3 +93,20 @@ def test_numpy_without_row_stack_still_compiles():
     env.pop("NUMBA_ENABLE_CUDASIM", None)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert "compiled True" in done.stdout, done.stderr
+
+
+def test_augment_of_a_device_array_goes_to_the_cuda_backend(monkeypatch):
+    seen = []
+
+    def recorder(images, labels, angles, include_original, layout, interp, channel_axis):
+        seen.append((images, tuple(angles), include_original, layout, interp.order))
+        return "images", "labels"
+
+    monkeypatch.setattr(gpu, "augment", recorder)
+    device = StandIn(np.zeros((2, 4, 4)))
+    assert fastaug.augment(device, angles=(15, -15)) == ("images", "labels")
+    assert seen == [(device, (15.0, -15.0), True, "interleaved", 3)]
+    with pytest.raises(ValueError, match="layout"):
+        fastaug.augment(device, layout="sideways")
+    out, _ = fastaug.augment(device.array)
+    assert isinstance(out, np.ndarray) and len(seen) == 1

@@ -66,11 +66,14 @@ def kernel_signatures():
     c4 = arr(F64, 4)
     store = (I64, F64, F64)
     for out in OUT_DTYPES:
-        yield (
-            f"affine_gather-{out}",
-            k.affine_gather,
-            (c4, arr(F64, 3), arr(F64, 2), arr(out, 1), I64, I64, I64, I64, I64, F64, I64, *store),
-        )
+        for src in (types.uint8, types.float32):
+            yield (
+                f"affine_gather-{src}-{out}",
+                k.affine_gather,
+                (c4, arr(src, 4, "A"), arr(I64, 1), arr(types.int8, 1), arr(I64, 1), arr(F64, 3),
+                 arr(F64, 2), arr(out, 1), I64, I64, I64, I64, I64, F64, I64, types.boolean,
+                 *store),
+            )  # fmt: skip
         yield (
             f"separable_gather-{out}",
             k.separable_gather,

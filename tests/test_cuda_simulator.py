@@ -143,3 +143,18 @@ def test_what_the_gpu_does_not_do_yet_is_refused_plainly():
         fastaug.rotate_each(StandIn(RNG.random((2, 5, 6, 3))), [1.0, 2.0], channel_axis=-1)
     with pytest.raises(ValueError, match="order"):
         fnd.rotate(StandIn(IMAGE), 10, order=7)
+
+
+@pytest.mark.parametrize("layout", ["interleaved", "blocked"])
+@pytest.mark.parametrize("include_original", [True, False])
+def test_augment_as_on_the_cpu(layout, include_original):
+    images = (RNG.random((3, 7, 8)) * 255).astype(np.uint8)
+    labels = np.arange(3)
+    kwargs = dict(angles=(15, -15, 40), include_original=include_original, layout=layout)
+    gpu, gpu_labels = fastaug.augment(StandIn(images), labels, **kwargs)
+    cpu, cpu_labels = fastaug.augment(images, labels, **kwargs)
+    same(host(gpu), cpu)
+    same(gpu_labels, cpu_labels)
+    channels = RNG.random((2, 3, 6, 7)).astype(np.float32)
+    gpu, _ = fastaug.augment(StandIn(channels), None, channel_axis=1, order=1, **kwargs)
+    same(host(gpu), fastaug.augment(channels, None, channel_axis=1, order=1, **kwargs)[0])

@@ -17,6 +17,7 @@ are computed on the host by the CPU kernels, which is where C's ``pow`` is.
 """
 
 import functools
+import typing
 
 import numpy as np
 from numba import cuda
@@ -150,25 +151,48 @@ def coefficients(samples, interp, sample_ndim):
     return c
 
 
-def resample(resampling, samples, out, sample_ndim):
+class Samples(typing.NamedTuple):
+    """What each output sample of an affine resampling is (int arrays, one entry per output
+    sample): ``source`` the input sample it reads, ``kind`` resampled or copied
+    (``kernels.cuda.resample.RESAMPLE``, ``COPY``, ``FLIP_*``), ``map`` its affine map."""
+
+    source: np.ndarray
+    kind: np.ndarray
+    map: np.ndarray
+
+    @classmethod
+    def each(cls, n_samples, n_maps):
+        """Sample ``b`` resampled by map ``b`` (one map each) or by the one map."""
+        source = np.arange(n_samples, dtype=np.int64)
+        kind = np.full(n_samples, kernels.RESAMPLE, np.int8)
+        return cls(source, kind, source if n_maps > 1 else np.zeros(n_samples, np.int64))
+
+
+def resample(resampling, samples, out, sample_ndim, outputs=None, raw_copy=False):
     """Run ``resampling`` (a :class:`~fastaug.resampling.Resampling` of one sample's shapes)
-    on every sample of ``samples`` (``(B, D0, D1, D2)``, :func:`as_samples`) into ``out``
-    (C-contiguous, ``B`` samples of the output shape, any dtype the CPU stores): per-sample
-    affine maps when there are ``B`` of them, else one for all."""
+    on ``samples`` (``(B, D0, D1, D2)``, :func:`as_samples`) into ``out`` (C-contiguous, the
+    output samples of the output shape, any dtype the CPU stores). Affine maps: per sample
+    when there are ``B`` of them, else one for all, or as ``outputs`` (:class:`Samples`)
+    says, with its copies stored as they are (``raw_copy``, same dtype) or as doubles."""
     interp, source = resampling.interp, resampling.source
-    c = coefficients(samples, interp, sample_ndim)
     dest = flat(out)
     cast = cast_rule(np.dtype(out.dtype))
     order, mode, cval, npad = interp.order, interp.code, interp.cval, interp.npad
     if isinstance(source, AffineMaps):
+        if outputs is None:
+            outputs = Samples.each(samples.shape[0], source.matrices.shape[0])
+        any_resampled = bool((outputs.kind == kernels.RESAMPLE).any())
+        c = coefficients(samples, interp, sample_ndim) if any_resampled else _NO_COEFFICIENTS()
         out_shape = (1,) * (3 - len(resampling.out_shape)) + resampling.out_shape
-        matrices = cuda.to_device(np.ascontiguousarray(source.matrices, np.float64))
-        offsets = cuda.to_device(np.ascontiguousarray(source.offsets, np.float64))
         _launch(
-            kernels.affine_gather, dest.size, c, matrices, offsets, dest, *out_shape,
-            order, mode, cval, npad, *cast,
+            kernels.affine_gather, dest.size, c, samples, *map(cuda.to_device, outputs),
+            cuda.to_device(np.ascontiguousarray(source.matrices, np.float64)),
+            cuda.to_device(np.ascontiguousarray(source.offsets, np.float64)),
+            dest, *out_shape, order, mode, cval, npad, raw_copy, *cast,
         )  # fmt: skip
-    elif isinstance(source, Coordinates):
+        return out
+    c = coefficients(samples, interp, sample_ndim)
+    if isinstance(source, Coordinates):
         points = source.points
         if isinstance(points, np.ndarray):
             points = cuda.to_device(points)
@@ -182,6 +206,10 @@ def resample(resampling, samples, out, sample_ndim):
     else:
         raise TypeError(f"unknown coordinate source {source!r}")
     return out
+
+
+def _NO_COEFFICIENTS():  # noqa: N802 - a constant, made on first use (it needs a context)
+    return cuda.device_array((1, 1, 1, 1))
 
 
 def separable_tables(coeff_shape, resampling, sample_ndim):

@@ -165,13 +165,25 @@ def sample(c, b, coords, rank, order, mode, cval, npad):
     return t
 
 
+#: What output sample ``s`` of :func:`affine_gather` is: its source sample resampled, or a
+#: copy of it, as it is or flipped along the last two axes (the transforms' flips).
+RESAMPLE = 0
+COPY = 1
+FLIP_ROWS = 2
+FLIP_COLUMNS = 3
+FLIP_BOTH = 4
+
+
 @cuda.jit
-def affine_gather(c, matrices, offsets, out, o0, o1, o2, order, mode, cval, npad, cast, lo, hi):
-    """Output value ``i`` of ``out`` (flat ``(B, o0, o1, o2)``, C order): sample ``b``
-    through ``matrices[m]``, ``offsets[m]`` (``m = b``, or 0 for one map): float64 ``(M,
-    rank, out_rank)`` and ``(M, rank)``; input coordinate ``h`` = ``offset[h] + o_0 *
-    matrix[h, 0] + ...`` summed left to right over the last ``out_rank`` output axes, as
-    SciPy sums it."""
+def affine_gather(c, src, sample_of, kind_of, map_of, matrices, offsets, out, o0, o1, o2, order,
+                  mode, cval, npad, raw_copy, cast, lo, hi):  # fmt: skip
+    """Output value ``i`` of ``out`` (flat ``(S, o0, o1, o2)``, C order), in output sample
+    ``s``: sample ``sample_of[s]`` of ``c`` resampled through ``matrices[m]``,
+    ``offsets[m]`` (``m = map_of[s]``; float64 ``(M, rank, out_rank)`` and ``(M, rank)``),
+    input coordinate ``h`` = ``offset[h] + o_0 * matrix[h, 0] + ...`` summed left to right
+    over the last ``out_rank`` output axes, as SciPy sums it; or, by ``kind_of[s]``, a copy
+    of that sample of ``src`` (the raw input, ``(B, o0, o1, o2)``), flipped or not:
+    ``raw_copy`` stores its element as it is (same dtype), else as a double, SciPy's way."""
     i = cuda.grid(1)
     if i >= out.shape[0]:
         return
@@ -180,8 +192,20 @@ def affine_gather(c, matrices, offsets, out, o0, o1, o2, order, mode, cval, npad
     x1 = r % o1
     r //= o1
     x0 = r % o0
-    b = r // o0
-    m = b if matrices.shape[0] > 1 else 0
+    s = r // o0
+    b = sample_of[s]
+    kind = kind_of[s]
+    if kind != RESAMPLE:
+        if kind == FLIP_ROWS or kind == FLIP_BOTH:
+            x1 = o1 - 1 - x1
+        if kind == FLIP_COLUMNS or kind == FLIP_BOTH:
+            x2 = o2 - 1 - x2
+        if raw_copy:
+            out[i] = src[b, x0, x1, x2]
+        else:
+            store(out, i, float64(src[b, x0, x1, x2]), cast, lo, hi)
+        return
+    m = map_of[s]
     rank, out_rank = matrices.shape[1], matrices.shape[2]
     index = cuda.local.array(3, int64)
     index[0] = x0
@@ -254,6 +278,11 @@ def blocks(n):
 
 
 __all__ = [
+    "COPY",
+    "FLIP_BOTH",
+    "FLIP_COLUMNS",
+    "FLIP_ROWS",
+    "RESAMPLE",
     "THREADS",
     "affine_gather",
     "blocks",
