@@ -422,3 +422,78 @@ def _repeat_labels(labels, copies, layout):
             return torch.repeat_interleave(labels, copies, dim=0)
         return torch.cat([labels] * copies, dim=0)
     raise NotImplementedError("labels on the GPU: pass a CuPy array, a torch tensor or NumPy")
+
+
+def backend():
+    """The CUDA executor module (:mod:`fastaug.backends.cuda`), imported on first use."""
+    return _backend()
+
+
+def batch_input(images):
+    """(numba view, shape, dtype) of a GPU batch ``(N, H, W)`` or ``(N, C, H, W)``."""
+    view, shape, dtype = _input(images, 3)
+    if len(shape) > 4:
+        raise v.ArgumentError(f"images must be (N, H, W) or (N, C, H, W); got shape {shape}")
+    return view, shape, dtype
+
+
+def check_channels(shape, channel_axis):
+    """The GPU's batches: ``(N, H, W)``, or ``(N, C, H, W)`` with ``channel_axis=1``."""
+    if len(shape) == 4 and channel_axis not in (1, -3):
+        raise NotImplementedError(
+            "on the GPU a batch with channels is (N, C, H, W) with channel_axis=1; "
+            f"got shape {shape}, channel_axis={channel_axis}"
+        )
+
+
+def moved_batch(view, shape, pull, kinds, interp, target):
+    """A new GPU batch of ``target`` dtype: sample ``i`` of ``view`` (``(N, [C,] H, W)``)
+    resampled through the homogeneous pull-back ``pull[i]`` where ``kinds[i]`` says so,
+    else copied or flipped (``kernels.cuda.resample`` kinds), channels alike."""
+    back = _backend()
+    channels = shape[1] if len(shape) == 4 else 1
+    plane = tuple(shape[-2:])
+    n_planes = shape[0] * channels
+    outputs = back.Samples(
+        np.arange(n_planes, dtype=np.int64),
+        np.repeat(np.asarray(kinds, np.int8), channels),
+        np.arange(n_planes, dtype=np.int64),
+    )
+    matrices = np.repeat(np.ascontiguousarray(pull[:, :2, :2]), channels, axis=0)
+    offsets = np.repeat(np.ascontiguousarray(pull[:, :2, 2]), channels, axis=0)
+    from numba import cuda
+
+    out = cuda.device_array(shape, np.dtype(target))
+    if out.size:
+        if interp is not None:
+            v.empty_plane(plane, plane, interp.mode, interp.order, interp.prefilter)
+        else:  # flips and copies only: the interpolation is never used
+            interp = Interp(0, "constant", 0.0)
+        plan = Resampling(plane, plane, interp, AffineMaps(matrices, offsets))
+        raw = np.dtype(view.dtype) == np.dtype(target)
+        back.resample(plan, back.as_samples(view, 2), out, 2, outputs, raw_copy=raw)
+    return out
+
+
+def as_doubles(view, shape):
+    """A new float64 copy of a GPU batch, flat (``N * E`` values, C order)."""
+    back = _backend()
+    return back.flat(back.as_doubles(back.as_samples(view, 2)))
+
+
+def stored(values, shape, dtype):
+    """A new GPU batch of ``shape`` and ``dtype``: flat float64 ``values`` stored as SciPy
+    stores doubles."""
+    from numba import cuda
+
+    return _backend().store_into(values, cuda.device_array(shape, np.dtype(dtype)))
+
+
+def like_input(images, batch):
+    """``batch`` (a numba device array) as an array of the kind of ``images``."""
+    kind = _Kind(images)
+    if kind.name == "numba":
+        return batch
+    result, view = kind.empty(tuple(batch.shape), np.dtype(batch.dtype))
+    view.copy_to_device(batch)
+    return result

@@ -33,6 +33,7 @@ from numpy.typing import ArrayLike
 from scipy import ndimage
 
 from . import _validation as v
+from . import cuda as gpu
 from . import draws
 from .backends.cpu import stored_as
 from .functional import _plane_axes, affine_batch
@@ -97,6 +98,10 @@ class Transform:
 
     def draw(self, uniform, n):
         return {}
+
+    def apply_on_gpu(self, values, n_elements, rows, params, context):
+        """This photometric transform on a GPU batch (flat float64 ``values``)."""
+        raise NotImplementedError(f"{type(self).__name__} does not run on the GPU yet")
 
     def __call__(self, images: ArrayLike, labels: ArrayLike | None = None, **kwargs: Any) -> Any:
         """This transform alone as a pipeline: see :meth:`Compose.__call__`."""
@@ -274,6 +279,15 @@ class GaussianNoise(Transform):
         scales[rows] = params["std"][rows] * context.max_value
         draws.add_noise(values, context.ids, context.key(7), scales, 0.0, context.max_value)
 
+    def apply_on_gpu(self, values, n_elements, rows, params, context):
+        scales = np.zeros(len(context.ids))
+        scales[rows] = params["std"][rows] * context.max_value
+        key = context.key(7)
+        gpu.backend().add_noise(
+            values, n_elements, context.ids, key, draws.retry_key(key), scales, 0.0,
+            context.max_value,
+        )  # fmt: skip
+
 
 class GaussianBlur(Transform):
     """``scipy.ndimage.gaussian_filter`` over each image's plane (channels apart), with
@@ -333,6 +347,14 @@ class BrightnessContrast(Transform):
             _scale_shift_clip(values, part, alphas, betas, 0.0, top)
 
         draws.for_rows(rows, kernel)
+
+    def apply_on_gpu(self, values, n_elements, rows, params, context):
+        top = context.max_value
+        applied = np.zeros(len(context.ids), bool)
+        applied[rows] = True
+        gpu.backend().scale_shift_clip(
+            values, n_elements, applied, params["alpha"], params["beta"] * top, 0.0, top
+        )
 
 
 # --------------------------------------------------------------------------- composition
@@ -492,10 +514,25 @@ class Compose(Transform):
         masks: ArrayLike | None = None,
         channel_axis: int | None = None,
     ) -> Any:
-        arr = v.image_batch(images)
-        params = self.draw_params(len(arr), seed=seed, epoch=epoch, start=start, indices=indices)
+        arr = images if gpu.is_device_array(images) else v.image_batch(images)
+        n = gpu.batch_input(arr)[1][0] if gpu.is_device_array(arr) else len(arr)
+        params = self.draw_params(n, seed=seed, epoch=epoch, start=start, indices=indices)
         self.last_params = params
         return self.replay(arr, params, labels=labels, masks=masks, channel_axis=channel_axis)
+
+    def _replay_on_gpu(self, images, params, labels, masks, channel_axis):
+        if masks is not None:
+            raise NotImplementedError("masks are not moved on the GPU yet")
+        n = gpu.batch_input(images)[1][0]
+        if len(params.indices) != n:
+            raise ValueError(f"params are for {len(params.indices)} images; got {n}")
+        leaves = [
+            (node, e)
+            for node, e in zip(self._tree(), params.transforms)
+            if not isinstance(node, OneOf)
+        ]
+        out = _run_stages_on_gpu(images, leaves, params, channel_axis)
+        return out if labels is None else (out, labels)
 
     def replay(
         self,
@@ -511,6 +548,8 @@ class Compose(Transform):
         params = self.last_params if params is None else params
         if params is None:
             raise ValueError("nothing to replay: call the pipeline first or pass params")
+        if gpu.is_device_array(images):  # CuPy, torch CUDA: the CUDA backend
+            return self._replay_on_gpu(images, params, labels, masks, channel_axis)
         arr = v.image_batch(images)
         n = arr.shape[0]
         if len(params.indices) != n:
@@ -547,6 +586,55 @@ class Compose(Transform):
             + ((out_masks,) if masks is not None else ())
         )
         return result[0] if len(result) == 1 else result
+
+
+def _run_stages_on_gpu(images, leaves, params, channel_axis):
+    """:func:`_run_stages` on a GPU batch: the same stages and dtypes, each on the device;
+    the parameters are the host's draws, so a seed gives the CPU's images."""
+    view, shape, dtype = gpu.batch_input(images)
+    gpu.check_channels(shape, channel_axis)
+    n = shape[0]
+    dtype = np.dtype(dtype.name)
+    plane = tuple(shape[-2:])
+    stages = _stages(leaves)
+    if any(kind == "photometric" for kind, _ in stages) and dtype.kind == "b":
+        raise ValueError("photometric transforms need numeric images; got bool images")
+    kinds = gpu.backend().kernels
+    current, values = view, None  # values: the flat float64 batch between photometric stages
+    for k, (kind, items) in enumerate(stages):
+        target = dtype if k == len(stages) - 1 else np.dtype(np.float64)
+        if kind == "geometric":
+            if values is not None:
+                current, values = values.reshape(shape), None
+            pull, moved, interpolated, interp = _group_maps(items, n, plane, current.dtype)
+            flip_rows, flip_cols = pull[:, 0, 0] < 0, pull[:, 1, 1] < 0
+            flips = np.select(
+                [flip_rows & flip_cols, flip_rows, flip_cols],
+                [kinds.FLIP_BOTH, kinds.FLIP_ROWS, kinds.FLIP_COLUMNS],
+                kinds.COPY,
+            )
+            sample_kinds = np.where(
+                interpolated, kinds.RESAMPLE, np.where(moved, flips, kinds.COPY)
+            )
+            current = gpu.moved_batch(current, shape, pull, sample_kinds, interp, target)
+            continue
+        node, entry = items[0]
+        if values is None:
+            values = gpu.as_doubles(current, shape)
+        rows = np.flatnonzero(entry["applied"])
+        if rows.size:
+            stream = next(i for i, e in enumerate(params.transforms) if e is entry)
+            context = _Context(params, stream, max_value(dtype), tuple(shape[1:]), (2, 3))
+            node.apply_on_gpu(values, int(np.prod(shape[1:])), rows, entry, context)
+        if target != np.float64:
+            current, values = gpu.stored(values, shape, target), None
+    if values is not None:
+        current = values.reshape(shape)
+    if not stages or current is view:
+        current = gpu.moved_batch(
+            view, shape, np.tile(np.eye(3), (n, 1, 1)), np.full(n, kinds.COPY), None, dtype
+        )
+    return gpu.like_input(images, current)
 
 
 def _integer(value, name, low=None):
@@ -605,9 +693,10 @@ def _run_stages(arr, leaves, params, channel, masks):
     return current, masks
 
 
-def _resample(src, masks, items, plane, channel, target):
-    """One resampling of every sample by the product of the group's pull-backs."""
-    n = src.shape[0]
+def _group_maps(items, n, plane, dtype):
+    """The pull-backs of one geometric group, on the host: ``(pull, moved, interpolated,
+    interp)``: each sample's product of the group's homogeneous maps (earlier ones first),
+    which samples move, which of those are interpolated (not just flipped), and how."""
     pull = np.tile(np.eye(3), (n, 1, 1))
     moved = np.zeros(n, bool)
     interpolated = np.zeros(n, bool)
@@ -626,12 +715,19 @@ def _resample(src, masks, items, plane, channel, target):
         moved |= applied
         if node.interp is not None:
             interpolated |= applied
-        if node.interp is not None and node.order > 0 and src.dtype.kind == "b":
+        if node.interp is not None and node.order > 0 and dtype.kind == "b":
             warnings.warn(
                 "bool images look like label maps: interpolating them with order "
                 f"{node.order} mixes labels; pass them as masks= (moved with order 0)",
-                stacklevel=4,
+                stacklevel=5,
             )
+    return pull, moved, interpolated, interp
+
+
+def _resample(src, masks, items, plane, channel, target):
+    """One resampling of every sample by the product of the group's pull-backs."""
+    n = src.shape[0]
+    pull, moved, interpolated, interp = _group_maps(items, n, plane, src.dtype)
     out = np.empty(src.shape, target)
     out_masks = None if masks is None else np.empty_like(masks)
     still = ~moved

@@ -107,6 +107,16 @@ def kernel_signatures():
             k.pad_load,
             (arr(src, 4, "A"), c4, I64, I64, I64, types.boolean, F64),
         )
+    from fastaug.kernels.cuda import photometric as p
+
+    f1 = arr(F64, 1)
+    yield "scale_shift_rows", p.scale_shift_rows, (f1, I64, arr(types.boolean, 1), f1, f1, F64, F64)
+    yield (
+        "noise_rows",
+        p.noise_rows,
+        (f1, I64, arr(I64, 1), types.uint64, f1, F64, F64, arr(I64, 1), arr(I64, 1)),
+    )
+    yield "noise_finish", p.noise_finish, (f1, I64, arr(I64, 1), f1, f1, F64, F64)
     for out in (types.float32, F64):
         yield f"store_values-{out}", k.store_values, (arr(F64, 1), arr(out, 1), *store)
 

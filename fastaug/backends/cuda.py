@@ -23,7 +23,9 @@ import numpy as np
 from numba import cuda
 
 from ..kernels import gather_separable, spline
+from ..kernels import photometric as photometric_cpu
 from ..kernels import prefilter as prefilter_kernels
+from ..kernels.cuda import photometric
 from ..kernels.cuda import resample as kernels
 from ..kernels.cuda.primitives import SIMULATED
 from ..resampling import AffineMaps, Coordinates, Separable, cast_rule, pad_value
@@ -248,3 +250,61 @@ def spline_filter(samples, out, order, init, axes, sample_ndim):
     dest = flat(out)
     _launch(kernels.store_values, dest.size, flat(c), dest, *cast_rule(np.dtype(out.dtype)))
     return out
+
+
+def as_doubles(samples):
+    """``samples`` (``(B, D0, D1, D2)``, any real dtype) as a new float64 C-contiguous
+    device array of that shape."""
+    c = cuda.device_array(tuple(samples.shape))
+    _launch(kernels.pad_load, c.size, samples, c, 0, 0, 0, False, 0.0)
+    return c
+
+
+def store_into(values, out):
+    """``out`` (C-contiguous, any dtype the CPU stores) = ``values`` (float64, as many
+    elements) stored as SciPy stores doubles."""
+    dest = flat(out)
+    _launch(kernels.store_values, dest.size, flat(values), dest, *cast_rule(np.dtype(out.dtype)))
+    return out
+
+
+def scale_shift_clip(values, n_elements, applied, alphas, betas, lo, hi):
+    """In place on flat float64 ``values`` (``N`` rows of ``n_elements``): the CPU's
+    ``kernels.photometric.scale_shift_clip`` on the rows where ``applied``."""
+    _launch(
+        photometric.scale_shift_rows, values.size, values, n_elements,
+        cuda.to_device(np.ascontiguousarray(applied, np.bool_)),
+        cuda.to_device(np.ascontiguousarray(alphas, np.float64)),
+        cuda.to_device(np.ascontiguousarray(betas, np.float64)), lo, hi,
+    )  # fmt: skip
+
+
+def add_noise(values, n_elements, sample_ids, key, retry_key, scales, lo, hi):
+    """In place on flat float64 ``values``: the CPU's ``draws.add_noise``, value for value.
+    The GPU settles the numbers whose first ziggurat try lands; the host computes the rest
+    (``kernels.photometric.counter_normals_of``) and the GPU adds them."""
+    ids = np.ascontiguousarray(sample_ids, np.int64)
+    scales = np.ascontiguousarray(scales, np.float64)
+    d_ids, d_scales = cuda.to_device(ids), cuda.to_device(scales)
+    # About 1.2 % of the numbers retry: room for 1/16 of them (and 1024) leaves no chance
+    # of running short on a batch of any size (binomial tails); the count still says.
+    room = values.size // 16 + 1024
+    count = cuda.to_device(np.zeros(1, np.int64))
+    pending = cuda.device_array(room, np.int64)
+    _launch(
+        photometric.noise_rows, values.size, values, n_elements, d_ids, np.uint64(key),
+        d_scales, lo, hi, pending, count,
+    )  # fmt: skip
+    n_pending = int(count.copy_to_host()[0])
+    if n_pending > room:
+        raise RuntimeError(f"{n_pending} noise values to finish on the host; room for {room}")
+    positions = pending[:n_pending].copy_to_host() if n_pending else np.zeros(0, np.int64)
+    rows = positions // n_elements
+    numbers = (ids[rows] * n_elements + positions - rows * n_elements).astype(np.uint64)
+    normals = np.empty(n_pending)
+    photometric_cpu.counter_normals_of(np.uint64(key), np.uint64(retry_key), numbers, normals)
+    if n_pending:
+        _launch(
+            photometric.noise_finish, n_pending, values, n_elements, pending[:n_pending],
+            cuda.to_device(normals), d_scales, lo, hi,
+        )  # fmt: skip

@@ -45,7 +45,13 @@ def _to_unsigned(t, hi):
 def _to_signed(t, lo, hi):
     t = t + 0.5 if t > 0 else t - 0.5
     t = hi if t > hi else t
-    return lo if t < lo else t
+    t = lo if t < lo else t
+    if t != t:
+        # NaN: C's conversion is undefined. SciPy's x86-64 builds convert through int32
+        # (cvttsd2si: INT32_MIN) and keep the low bits: 0 for int8 and int16. Numba's own
+        # conversion depends on the CPU (-32768 for int16 on an AVX-512 FP16 Xeon).
+        return lo if lo == -2147483648.0 else 0.0
+    return t
 
 
 @jit(per_pixel=True)

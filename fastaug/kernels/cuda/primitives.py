@@ -1,4 +1,4 @@
-"""CUDA implementations of :mod:`fastaug.kernels._math`'s primitives, and numba-cuda's
+"""The CUDA spelling of :mod:`fastaug.kernels._math`'s primitives, and numba-cuda's
 compatibility with the installed NumPy.
 
 * ``mul``: libdevice's ``dmul_rn``, a product rounded on its own. NVVM contracts ``a * b +
@@ -6,10 +6,11 @@ compatibility with the installed NumPy.
   twice; ``dmul_rn`` is never contracted.
 * ``floor``: libdevice's ``floor`` (numba-cuda has no scalar ``np.floor``).
 
-Under numba-cuda's simulator (``NUMBA_ENABLE_CUDASIM=1``) kernels run as Python and call
-the primitives' plain Python bodies, which are IEEE arithmetic without contraction: there is
-nothing to register.
+Under numba-cuda's simulator (``NUMBA_ENABLE_CUDASIM=1``) kernels run as Python: the
+primitives are plain Python arithmetic there, IEEE without contraction.
 """
+
+import math
 
 import numpy as np
 
@@ -18,20 +19,25 @@ import numpy as np
 if not hasattr(np, "row_stack"):
     np.row_stack = np.vstack
 
-from numba import config  # noqa: E402
-from numba.extending import overload  # noqa: E402
-
-from .. import _math  # noqa: E402
+from numba import config, cuda  # noqa: E402
 
 SIMULATED = bool(config.ENABLE_CUDASIM)
 
-if not SIMULATED:
+if SIMULATED:
+
+    def mul(a, b):
+        return a * b
+
+    def floor(x):
+        return float(math.floor(x)) if math.isfinite(x) else x
+
+else:
     from numba.cuda import libdevice
 
-    @overload(_math.mul, target="cuda", inline="always")
-    def _mul_cuda(a, b):
-        return lambda a, b: libdevice.dmul_rn(float(a), float(b))
+    @cuda.jit(device=True)
+    def mul(a, b):
+        return libdevice.dmul_rn(float(a), float(b))
 
-    @overload(_math.floor, target="cuda", inline="always")
-    def _floor_cuda(x):
-        return lambda x: libdevice.floor(x)
+    @cuda.jit(device=True)
+    def floor(x):
+        return libdevice.floor(x)

@@ -17,39 +17,25 @@ Outputs are C-contiguous and read as one flat array ``out``.
 
 from numba import cuda, float64, int64
 
-from .._math import mul
-from ..boundary import GRID_CONSTANT, boundary_axis_start, boundary_spline_mode, boundary_tap_line
-from ..prefilter import filter_line
-from ..spline import spline_weights
-from ..stores import (
-    CAST_FLOAT,
-    CAST_INT64,
-    CAST_SIGNED,
-    CAST_UINT64,
-    CAST_UNSIGNED,
-    _to_bool,
-    _to_int64,
-    _to_signed,
-    _to_uint64,
-    _to_unsigned,
-)
-from .primitives import SIMULATED
+from .. import boundary, prefilter, spline, stores
+from ..boundary import GRID_CONSTANT
+from ..stores import CAST_FLOAT, CAST_INT64, CAST_SIGNED, CAST_UINT64, CAST_UNSIGNED
+from . import device_function
+from .primitives import mul
+
+boundary_axis_start = device_function(boundary.boundary_axis_start)
+boundary_spline_mode = device_function(boundary.boundary_spline_mode)
+boundary_tap_line = device_function(boundary.boundary_tap_line)
+spline_weights = device_function(spline.spline_weights)
+filter_line = device_function(prefilter.filter_line)
+_to_unsigned = device_function(stores._to_unsigned)
+_to_signed = device_function(stores._to_signed)
+_to_uint64 = device_function(stores._to_uint64)
+_to_int64 = device_function(stores._to_int64)
+_to_bool = device_function(stores._to_bool)
 
 #: Threads per block of the element-wise kernels.
 THREADS = 128
-
-if SIMULATED:
-
-    def native(a):
-        """The NumPy array behind a simulated device array: the CPU-compiled helpers that
-        take arrays (the prefilter) run as themselves under the simulator."""
-        return a._item._ary
-
-else:
-
-    @cuda.jit(device=True)
-    def native(a):
-        return a
 
 
 @cuda.jit(device=True)
@@ -109,9 +95,7 @@ def prefilter_lines(c, n, poles, powers, gain, init, save):
         return
     o = t // inner
     b = t % inner
-    filter_line(
-        native(c), o * n, 1, n, native(poles), native(powers), gain, init, b, b + 1, native(save[o])
-    )
+    filter_line(c, o * n, 1, n, poles, powers, gain, init, b, b + 1, save[o])
 
 
 @cuda.jit(device=True)
