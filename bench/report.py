@@ -329,11 +329,309 @@ def fmt_time(seconds):
     return f"{seconds * 1e3:,.1f} ms" if seconds < 10 else f"{seconds:,.1f} s"
 
 
+# --- reports/GPU.md from bench/gpu_check.py's JSON -----------------------------------------
+
+GPU_SECTIONS = (
+    ("exactness", "Exactness against SciPy (rotate ±15°)"),
+    ("mnist_pm15", "Full MNIST ±15° (`rotate_each`, order 3, 'nearest', float32)"),
+    ("affine_each", "Per-sample random affine (`affine_each`, mode 'constant')"),
+    ("pipeline", "Pipeline (RandomAffine + noise + brightness/contrast)"),
+    ("side_by_side", "Side by side: cupyx.scipy.ndimage and torchvision (±15° MNIST job)"),
+    ("volume_3d", "3-D volumes (float32, mode 'constant')"),
+)
+
+
+def _get(data, *path):
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def _ms(timing):
+    """A timing dict of gpu_check (``median_ms``, ``first_call_s``) as table cells."""
+    if not isinstance(timing, dict) or "median_ms" not in timing:
+        return _status(timing) or "-", "-"
+    return f"{timing['median_ms']:,.3f} ms", f"{timing['first_call_s']:,.2f} s"
+
+
+def _status(node):
+    """The line for a skipped or failed part, or None."""
+    if not isinstance(node, dict):
+        return "not run" if node is None else None
+    if "skipped" in node:
+        return f"skipped: {node['skipped']}"
+    if "error" in node:
+        return f"error: {node['error']}"
+    return None
+
+
+def _exact(cmp):
+    if not isinstance(cmp, dict) or "total" not in cmp:
+        return _status(cmp) or "-"
+    return f"{cmp['identical']}/{cmp['total']} identical, max err {cmp['max_abs_err']:.3g}"
+
+
+def _timing_table(rows):
+    lines = ["| what | median | first call |", "|---|---|---|"]
+    for name, timing in rows:
+        median, first = _ms(timing)
+        lines.append(f"| {name} | {median} | {first} |")
+    return "\n".join(lines)
+
+
+def _gpu_exactness(sec):
+    lines = [
+        f"{sec.get('images')} images ({sec.get('data')}): {sec.get('identical')}/"
+        f"{sec.get('total')} identical, max abs error {sec.get('max_abs_err')}.",
+        "",
+        "| dtype, order, mode | rotate +15 | rotate -15 | rotate_each ±15 |",
+        "|---|---|---|---|",
+    ]
+    for key, row in sec.get("combinations", {}).items():
+        cells = [_exact(row.get(k)) for k in ("rotate_+15", "rotate_-15", "rotate_each")]
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _gpu_mnist(sec):
+    return (
+        f"{sec.get('images')} images, {sec.get('outputs')} outputs ({sec.get('data')}).\n\n"
+        + _timing_table(
+            [
+                ("device resident (CuPy in, CuPy out)", sec.get("device_resident")),
+                ("host uint8 -> host float32, pinned output", sec.get("host_pinned")),
+                ("host uint8 -> host float32, fresh np.empty", sec.get("host_pageable")),
+            ]
+        )
+        + f"\n\nvs fastaug CPU: device resident {_exact(sec.get('vs_cpu_device_resident'))}; "
+        f"host job {_exact(sec.get('vs_cpu_host_job'))}."
+    )
+
+
+def _gpu_affine(sec):
+    rows, checks = [], []
+    for order in (1, 3):
+        row = sec.get(f"order{order}", {})
+        rows.append((f"fastaug order {order}", row.get("time")))
+        checks.append(f"order {order} {_exact(row.get('vs_cpu'))}")
+    torch = sec.get("torch")
+    if _status(torch):
+        checks.append(f"torch {_status(torch)}")
+    else:
+        rows += [
+            (f"torch affine_grid + grid_sample {m}", torch.get(m)) for m in ("bilinear", "bicubic")
+        ]
+    return (
+        f"{sec.get('images')} images.\n\n"
+        + _timing_table(rows)
+        + "\n\nvs fastaug CPU: "
+        + "; ".join(checks)
+        + "."
+    )
+
+
+def _gpu_pipeline(sec):
+    fast = sec.get("fastaug")
+    if _status(fast):
+        lines = [f"fastaug: {_status(fast)}."]
+    else:
+        lines = [
+            f"fastaug (RandomAffine + GaussianNoise + BrightnessContrast, a draw per image), "
+            f"{fast.get('images')} images: {_ms(fast.get('time'))[0]}; vs the CPU pipeline: "
+            f"{_exact(fast.get('vs_cpu'))}."
+        ]
+    tv = sec.get("torchvision")
+    if _status(tv):
+        lines.append(f"torchvision v2: {_status(tv)}.")
+    else:
+        lines.append(
+            f"torchvision v2 ({' + '.join(tv.get('steps', []))}), {tv.get('images')} images:\n\n"
+            + _timing_table(
+                [
+                    ("batch (one draw for all)", tv.get("batch_one_draw")),
+                    (
+                        f"image by image ({tv.get('per_image_subset_n')} images)",
+                        tv.get("per_image_subset"),
+                    ),
+                ]
+            )
+            + "\n\nImage by image, scaled to all images: "
+            + f"{tv.get('per_image_scaled_ms', 0):,.1f} ms."
+        )
+    return "\n\n".join(lines)
+
+
+def _gpu_side(sec):
+    parts = []
+    cupyx = sec.get("cupyx")
+    if _status(cupyx):
+        parts.append(f"cupyx: {_status(cupyx)}.")
+    else:
+        rows = [
+            f"| cupyx {name} (chunks of {cupyx.get('chunk')}) | {_ms(row.get('time'))[0]} | "
+            f"{_exact(row.get('vs_scipy_stack_call'))} | "
+            f"{_exact(row.get('vs_scipy_per_image_call'))} |"
+            for name, row in ((n, cupyx.get(n, {})) for n in ("rotate", "affine_transform"))
+        ]
+        parts.append(
+            "| what | median | vs SciPy, stack call | vs SciPy, per image |\n|---|---|---|---|\n"
+            + "\n".join(rows)
+        )
+    tv = sec.get("torchvision")
+    if _status(tv):
+        parts.append(f"torchvision: {_status(tv)}.")
+    else:
+        parts.append(
+            _timing_table(
+                [
+                    ("torchvision v2 rotate, bilinear", tv.get("rotate_bilinear")),
+                    ("torchvision v2 affine, bilinear", tv.get("affine_bilinear")),
+                ]
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def _gpu_volume(sec):
+    lines = [
+        f"{sec.get('size')}³ volume; exactness vs SciPy on a {sec.get('exact_size')}³ volume.",
+        "",
+        "| function, order | fastaug | cupyx | fastaug vs SciPy |",
+        "|---|---|---|---|",
+    ]
+    for order in (3, 1):
+        row = sec.get(f"order{order}", {})
+        for fn in ("affine_transform", "map_coordinates"):
+            peer = row.get("cupyx", {})
+            peer_cell = _status(peer) or _ms(peer.get(fn))[0]
+            lines.append(
+                f"| {fn}, order {order} | {_ms(row.get(fn))[0]} | {peer_cell} | "
+                f"{_exact(_get(row, 'vs_scipy', fn))} |"
+            )
+    return "\n".join(lines)
+
+
+def _gpu_targets(data):
+    """The issue-23 targets: (target, measured, met or None when not measured)."""
+    rot = _get(data, "mnist_pm15", "device_resident", "median_ms")
+    exact = _get(data, "mnist_pm15", "vs_cpu_device_resident")
+    exact_ok = bool(exact) and exact.get("identical") == exact.get("total")
+    ratios = data.get("ratios") or {}
+    pinned = _get(data, "mnist_pm15", "host_pinned", "median_ms")
+    a1 = _get(data, "affine_each", "order1", "time", "median_ms")
+    a3 = _get(data, "affine_each", "order3", "time", "median_ms")
+    vol = ratios.get("fastaug_vs_cupyx_3d_affine_transform_order3")
+    cupyx = ratios.get("fastaug_vs_cupyx_rotate")
+
+    def at_most(value, limit, unit=" ms"):
+        return (None, "not measured") if value is None else (value <= limit, f"{value:,.3f}{unit}")
+
+    def at_least(value, limit):
+        return (None, "not measured") if value is None else (value >= limit, f"{value:,.1f}x")
+
+    rows = []
+    augment = _get(data, "mnist_pm15", "device_resident_augment", "median_ms")
+    if augment is not None and (rot is None or augment < rot):
+        rot = augment  # the one-call path (each image prefiltered once)
+        exact = _get(data, "mnist_pm15", "vs_cpu_augment") or exact
+        exact_ok = bool(exact) and exact.get("identical") == exact.get("total")
+    met, text = at_most(rot, 2.5)
+    if met is not None:
+        met = met and exact_ok
+        text += ", exact" if exact_ok else ", NOT exact vs CPU"
+    rows.append(("full MNIST ±15°, exact, order 3, device resident <= 2.5 ms", text, met))
+    rows.append(("vs cupyx.scipy.ndimage.rotate >= 30x", *reversed(at_least(cupyx, 30))))
+    rows.append(("host uint8 -> host float32, pinned <= 15 ms", *reversed(at_most(pinned, 15))))
+    rows.append(("per-sample affine, 60000 images, order 1 <= 3 ms", *reversed(at_most(a1, 3))))
+    rows.append(("per-sample affine, 60000 images, order 3 <= 3 ms", *reversed(at_most(a3, 3))))
+    pipe = _status(_get(data, "pipeline", "fastaug"))
+    versus = ratios.get("fastaug_pipeline_vs_torchvision_batch")
+    if pipe:
+        rows.append(("pipeline >= 3x torchvision v2", f"not measured ({pipe})", None))
+    else:
+        rows.append(("pipeline >= 3x torchvision v2", *reversed(at_least(versus, 3))))
+    rows.append(("3-D affine_transform 256³ order 3 >= 2x cupyx", *reversed(at_least(vol, 2))))
+    return rows
+
+
+def gpu_section(json_data):
+    """The whole of ``reports/GPU.md`` (markdown) from ``bench/gpu_check.py``'s JSON."""
+    data = json_data
+    env = data.get("environment") or {}
+    lines = ["# fastaug on a GPU", ""]
+    if _status(data) and "environment" not in data:
+        return "\n".join(lines + [f"The check failed: {_status(data)}.", ""])
+    lines += [
+        "Generated by `python -m bench.report --gpu PATH.json` from `python -m bench.gpu_check` "
+        "output; do not edit by hand.",
+        "",
+        f"GPU: {env.get('gpu', '?')}"
+        + (" (numba-cuda simulator: the times mean nothing)" if data.get("simulator") else "")
+        + (", smoke sizes" if data.get("smoke") else "")
+        + f"; run {data.get('created', '?')}, {data.get('total_s') or 0:,.0f} s in all.",
+        "",
+        f"Python {env.get('python')}, NumPy {env.get('numpy')}, SciPy {env.get('scipy')}, "
+        f"Numba {env.get('numba')}, numba-cuda {env.get('numba-cuda')}, CuPy {env.get('cupy')}, "
+        f"PyTorch {env.get('torch')}, torchvision {env.get('torchvision')}; fastaug commit "
+        f"{(env.get('fastaug_commit') or '?')[:12]}. Data: {env.get('mnist')}.",
+        "",
+        "Times are medians of repetitions after a warm-up call (the first call, with its "
+        "compilation, is listed apart); \"x\" ratios are the peer's time over fastaug's.",
+        "",
+        "## Targets (issue 23)",
+        "",
+        "| target | measured | met |",
+        "|---|---|---|",
+    ]
+    if data.get("simulator") or data.get("smoke"):
+        lines[-2:-2] = ["Smoke or simulator run: sizes and times are not the targets'.", ""]
+    indicative = data.get("simulator") or data.get("smoke")
+    for target, measured, met in _gpu_targets(data):
+        mark = "-" if met is None or indicative else ("yes" if met else "**no**")
+        lines.append(f"| {target} | {measured} | {mark} |")
+    render = {
+        "exactness": _gpu_exactness,
+        "mnist_pm15": _gpu_mnist,
+        "affine_each": _gpu_affine,
+        "pipeline": _gpu_pipeline,
+        "side_by_side": _gpu_side,
+        "volume_3d": _gpu_volume,
+    }
+    for key, title in GPU_SECTIONS:
+        sec = data.get(key)
+        status = _status(sec)
+        body = f"Section {status}." if status else render[key](sec)
+        lines += ["", f"## {title}", "", body]
+    ratios = data.get("ratios") or {}
+    if _status(ratios):
+        lines += ["", "## Ratios", "", f"Ratios {_status(ratios)}."]
+    else:
+        named = [(k, r) for k, r in ratios.items() if k.startswith("fastaug")]
+        lines += ["", "## Ratios", "", "| ratio | value |", "|---|---|"]
+        lines += [f"| {k} | {'-' if r is None else f'{r:,.2f}x'} |" for k, r in named]
+    return "\n".join(lines) + "\n"
+
+
+def gpu_main(json_path, out):
+    text = gpu_section(json.loads(Path(json_path).read_text()))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(f"wrote {out}")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Write reports/PERFORMANCE.md from JSON.")
     parser.add_argument("json", nargs="?", default=str(DEFAULT_JSON))
-    parser.add_argument("--out", default=str(ROOT / "reports" / "PERFORMANCE.md"))
+    parser.add_argument("--out", default=None, help="default: reports/PERFORMANCE.md (GPU.md)")
+    parser.add_argument("--gpu", metavar="PATH", help="write reports/GPU.md from gpu_check JSON")
     args = parser.parse_args(argv)
+    if args.gpu:
+        return gpu_main(args.gpu, args.out or ROOT / "reports" / "GPU.md")
+    if args.out is None:
+        args.out = str(ROOT / "reports" / "PERFORMANCE.md")
 
     import matplotlib
 

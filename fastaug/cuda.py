@@ -41,6 +41,27 @@ def is_device_array(obj: object) -> bool:
         return False
 
 
+class SimulatedDeviceArray:
+    """Host memory presented as GPU memory (``__cuda_array_interface__`` over a NumPy
+    array): what numba-cuda's simulator (``NUMBA_ENABLE_CUDASIM=1``), whose "device" memory
+    is host memory, reads as a device array. For the simulator and tests only: a real GPU
+    cannot read it."""
+
+    def __init__(self, array: Any) -> None:
+        self.array = np.ascontiguousarray(array)
+
+    @property
+    def __cuda_array_interface__(self) -> dict[str, Any]:
+        a = self.array
+        return {
+            "shape": a.shape,
+            "strides": None,
+            "typestr": a.dtype.str,
+            "data": (a.ctypes.data, False),
+            "version": 3,
+        }
+
+
 def pinned_empty(shape: int | Sequence[int], dtype: Any = np.float32) -> np.ndarray:
     """A NumPy array in page-locked host memory, for ``out=`` of a copy from the GPU: the
     copy then runs at the bus's speed instead of through a pageable staging buffer."""

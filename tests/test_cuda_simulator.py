@@ -24,8 +24,7 @@ if not config.ENABLE_CUDASIM:
 
 import fastaug  # noqa: E402
 import fastaug.ndimage as fnd  # noqa: E402
-
-from cuda_standin import StandIn  # noqa: E402
+from fastaug.cuda import SimulatedDeviceArray as StandIn  # noqa: E402
 
 MODES = ["nearest", "reflect", "grid-mirror", "mirror", "constant", "grid-constant", "wrap",
          "grid-wrap"]  # fmt: skip

@@ -55,6 +55,16 @@ def store(out, i, t, cast, lo, hi):
         out[i] = _to_bool(t)
 
 
+@cuda.jit(device=True)
+def unravel(i, n1, n2, n3):
+    """``(s, x1, x2, x3)``: flat index ``i`` of a C-order ``(S, n1, n2, n3)`` array."""
+    x3 = i % n3
+    r = i // n3
+    x2 = r % n2
+    r //= n2
+    return r // n1, r % n1, x2, x3
+
+
 @cuda.jit
 def pad_load(src, c, pad0, pad1, pad2, pad_edge, pad_value):
     """``c`` (float64 ``(B, P0, P1, P2)``) = ``src`` (``(B, D0, D1, D2)``, any real dtype and
@@ -64,12 +74,7 @@ def pad_load(src, c, pad0, pad1, pad2, pad_edge, pad_value):
     nb, p0, p1, p2 = c.shape
     if i >= nb * p0 * p1 * p2:
         return
-    x2 = i % p2
-    r = i // p2
-    x1 = r % p1
-    r //= p1
-    x0 = r % p0
-    b = r // p0
+    b, x0, x1, x2 = unravel(i, p0, p1, p2)
     d0, d1, d2 = src.shape[1], src.shape[2], src.shape[3]
     y0, y1, y2 = x0 - pad0, x1 - pad1, x2 - pad2
     if 0 <= y0 < d0 and 0 <= y1 < d1 and 0 <= y2 < d2:
@@ -171,12 +176,7 @@ def affine_gather(c, src, sample_of, kind_of, map_of, matrices, offsets, out, o0
     i = cuda.grid(1)
     if i >= out.shape[0]:
         return
-    x2 = i % o2
-    r = i // o2
-    x1 = r % o1
-    r //= o1
-    x0 = r % o0
-    s = r // o0
+    s, x0, x1, x2 = unravel(i, o0, o1, o2)
     b = sample_of[s]
     kind = kind_of[s]
     if kind != RESAMPLE:
@@ -227,10 +227,7 @@ def separable_gather(c, taps, weights, cval_row, ks, out, o1, o2, cval, cast, lo
     i = cuda.grid(1)
     if i >= out.shape[0]:
         return
-    x2 = i % o2
-    r = i // o2
-    x1 = r % o1
-    x0 = r // o1
+    _, x0, x1, x2 = unravel(i, out.shape[0], o1, o2)
     if cval_row[0, x0] or cval_row[1, x1] or cval_row[2, x2]:
         store(out, i, cval, cast, lo, hi)
         return
