@@ -9,7 +9,9 @@ processes' load than wall time):
 
 * ``rotate-<mode>``: ``fastaug.rotate(x, 15, axes=(1, 2), reshape=False, mode=<mode>,
   output=out)`` (order 3) on the 60000-image stack, into a preallocated ``out``;
-* ``augment``: ``fastaug.augment(x, labels)`` (+-15 degrees, originals kept).
+* ``augment``: ``fastaug.augment(x, labels)`` (+-15 degrees, originals kept);
+* ``pipeline``: the benchmarks' ``RandomAffine + GaussianNoise + BrightnessContrast``
+  (``bench/test_pipeline.py``), a draw per image.
 
     FASTAUG_DATA=/work/shared/data python -m bench.side_by_side OLD_TREE NEW_TREE \
         --rounds 5 --repeats 5
@@ -38,6 +40,10 @@ images, labels, _ = datasets.load_split("mnist", "train", download=False)
 x = images.astype(np.float32) / np.float32(255)
 out = np.empty_like(x)
 runs = {"augment": lambda: fastaug.augment(x, labels)}
+from fastaug.transforms import BrightnessContrast, Compose, GaussianNoise, RandomAffine
+pipeline = Compose([RandomAffine(degrees=15, translate=(0.1, 0.1), scale=(0.9, 1.1), shear=10),
+                    GaussianNoise(0.05), BrightnessContrast(0.2, 0.2)])
+runs["pipeline"] = lambda: pipeline(x, seed=0)
 for mode in ("nearest", "constant"):
     runs["rotate-" + mode] = lambda mode=mode: fastaug.rotate(
         x, 15, axes=(1, 2), reshape=False, mode=mode, output=out
@@ -77,7 +83,7 @@ def main(argv=None):
     parser.add_argument("trees", nargs="+", help="source trees to compare")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--cases", default="rotate-nearest,rotate-constant,augment")
+    parser.add_argument("--cases", default="rotate-nearest,rotate-constant,augment,pipeline")
     args = parser.parse_args(argv)
     cases = args.cases.split(",")
     caches = {tree: tempfile.mkdtemp(prefix="fastaug-cache-") for tree in args.trees}

@@ -514,8 +514,12 @@ class Compose(Transform):
         masks: ArrayLike | None = None,
         channel_axis: int | None = None,
     ) -> Any:
-        arr = images if gpu.is_device_array(images) else v.image_batch(images)
-        n = gpu.batch_input(arr)[1][0] if gpu.is_device_array(arr) else len(arr)
+        if gpu.is_device_array(images):  # CuPy, torch CUDA: drawn here, run on the GPU
+            arr: Any = images
+            n = gpu.batch_input(images)[1][0]
+        else:
+            arr = v.image_batch(images)
+            n = len(arr)
         params = self.draw_params(n, seed=seed, epoch=epoch, start=start, indices=indices)
         self.last_params = params
         return self.replay(arr, params, labels=labels, masks=masks, channel_axis=channel_axis)
