@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.check_regression import BASELINE, CASES, compare, spread, threshold
+from bench.check_regression import BASELINE, CASES, compare, recorded_for, spread, threshold
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,12 +29,24 @@ def test_compare_flags_a_case_below_its_limit_only():
     assert compare({"a": 8.0, "b": 9.0}, baseline)[1]
 
 
-def test_every_case_has_a_recorded_spread():
-    recorded = json.loads(BASELINE.read_text())
-    assert set(recorded) == set(CASES)
-    for name, stats in recorded.items():
-        assert stats["min"] <= stats["median"] <= stats["max"] and stats["runs"] >= 5, name
-        assert threshold(stats) > 1.0, name  # a limit that still asks fastaug to be faster
+def test_every_case_has_a_recorded_spread_on_every_cpu():
+    machines = json.loads(BASELINE.read_text())["machines"]
+    assert machines
+    for cpu, recorded in machines.items():
+        assert set(recorded) == set(CASES), cpu
+        for name, stats in recorded.items():
+            assert stats["min"] <= stats["median"] <= stats["max"] and stats["runs"] >= 5, name
+            assert threshold(stats) > 1.0, name  # a limit that still asks fastaug to be faster
+
+
+def test_a_cpu_without_a_record_gets_the_lowest_limit_of_each_case():
+    fast = {"a": {"min": 8.0, "median": 8.2, "max": 9.0, "runs": 5}}
+    slow = {"a": {"min": 5.0, "median": 5.1, "max": 5.5, "runs": 5}}
+    machines = {"AMD EPYC": fast, "Intel(R) Xeon(R) Processor": slow}
+    assert recorded_for(machines, "AMD EPYC 7B13 64-Core Processor")[0] is fast
+    assert recorded_for(machines, "Intel(R) Xeon(R) Processor")[0] is slow
+    cases, source = recorded_for(machines, "Apple M4")
+    assert cases == slow and "no record for Apple M4" in source
 
 
 def test_guard_trips_on_a_deliberately_slow_path():
