@@ -22,7 +22,7 @@ import typing
 import numpy as np
 from numba import cuda
 
-from ..kernels import gather_separable, spline
+from ..kernels import gather_separable
 from ..kernels import photometric as photometric_cpu
 from ..kernels import prefilter as prefilter_kernels
 from ..kernels.cuda import photometric
@@ -114,9 +114,7 @@ def _launch(kernel, n, *args):
 def _filter_constants(order, n, init):
     """(poles, powers, gain) of the prefilter for lines of ``n``, computed on the host by
     the CPU kernels (C's ``pow``) and copied to the device once."""
-    poles = spline.spline_poles(order)
-    powers = prefilter_kernels.pole_powers(poles, n, init)
-    gain = prefilter_kernels.filter_gain(poles)
+    poles, powers, gain = prefilter_kernels.filter_constants(order, n, init)
     return cuda.to_device(poles), cuda.to_device(powers), float(gain)
 
 

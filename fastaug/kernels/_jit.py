@@ -19,7 +19,9 @@
 * ``inline="always"`` only for scalar helpers called per pixel (``per_pixel=True``): Numba
   optimises each function before linking its callees, so LLVM does not inline them and each
   call stays a call (measured: the per-sample rotation ran 2-4x slower). Everywhere else
-  IR-level inlining only multiplies compile work.
+  IR-level inlining only multiplies compile work, except for a function split out only to
+  be shared with the CUDA target (``inline=True``, e.g. ``prefilter.filter_line``): each
+  compiled function costs about 0.3 s on first use, inlined it costs what it did before.
 """
 
 import hashlib
@@ -49,15 +51,16 @@ def _cache_dir():
 CACHE_DIR = _cache_dir() if CACHE else None
 
 
-def jit(func=None, *, per_pixel=False):
+def jit(func=None, *, per_pixel=False, inline=False):
     """``numba.njit`` with fastaug's policy: cached, no fast-math, GIL released, serial;
-    ``per_pixel``: a small scalar helper inlined where it is called (see above)."""
+    ``per_pixel``: a small scalar helper inlined where it is called; ``inline``: inlined too,
+    a part shared with the CUDA target (see above)."""
     options = dict(
         cache=CACHE,
         fastmath=set(EXACT_FASTMATH),
         nogil=True,
         error_model="numpy",
-        inline="always" if per_pixel else "never",
+        inline="always" if per_pixel or inline else "never",
     )
 
     def wrap(f):

@@ -100,7 +100,7 @@ def prefilter_lines(c, n, poles, powers, gain, init, save):
         return
     o = t // inner
     b = t % inner
-    filter_line(c, o * n, 1, n, poles, powers, gain, init, b, b + 1, save[o])
+    filter_line(c[:, b : b + 1], o * n, 1, n, poles, powers, gain, init, save[o, b : b + 1])
 
 
 @cuda.jit(device=True)
