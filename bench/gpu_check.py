@@ -635,38 +635,26 @@ def volume_3d(ctx):
         import cupyx.scipy.ndimage as cupyx
 
         c_matrix = ctx["device"].cupy.asarray(matrix)
-    for order in (3, 1):
-        row = {
+
+    def both(ndimage, matrix_there, order):
+        """``affine_transform`` and ``map_coordinates`` of one library, timed."""
+        return {
             "affine_transform": timed(
-                lambda o=order: fc.affine_transform(d_vol, matrix, offset, order=o),
-                dev.sync,
-                sizes,
-                reps=5,
-            ),  # fmt: skip
+                lambda: ndimage.affine_transform(d_vol, matrix_there, offset, order=order),
+                dev.sync, sizes, reps=5,
+            ),
             "map_coordinates": timed(
-                lambda o=order: fc.map_coordinates(d_vol, d_coords, order=o),
-                dev.sync,
-                sizes,
-                reps=5,
-            ),  # fmt: skip
-        }
+                lambda: ndimage.map_coordinates(d_vol, d_coords, order=order),
+                dev.sync, sizes, reps=5,
+            ),
+        }  # fmt: skip
+
+    for order in (3, 1):
+        row = both(fc, matrix, order)
         if cupyx is None:
             row["cupyx"] = {"skipped": "cupyx needs a GPU (simulator run)"}
         else:
-            row["cupyx"] = {
-                "affine_transform": timed(
-                    lambda o=order: cupyx.affine_transform(d_vol, c_matrix, offset, order=o),
-                    dev.sync,
-                    sizes,
-                    reps=5,
-                ),  # fmt: skip
-                "map_coordinates": timed(
-                    lambda o=order: cupyx.map_coordinates(d_vol, d_coords, order=o),
-                    dev.sync,
-                    sizes,
-                    reps=5,
-                ),  # fmt: skip
-            }
+            row["cupyx"] = both(cupyx, c_matrix, order)
         result[f"order{order}"] = row
     small, s_matrix, s_offset, s_coords = problem(sizes.volume_exact)
     d_small = dev.put(small)
