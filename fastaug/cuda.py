@@ -1,11 +1,12 @@
 """fastaug on a GPU: the drop-ins and batch functions for arrays in GPU memory.
 
-``fastaug.ndimage.*``, :func:`fastaug.rotate_each` and :func:`fastaug.affine_each` send an
-array that lives on a GPU here, as ``cupyx.scipy.ndimage`` serves CuPy arrays: a CuPy array,
-a PyTorch CUDA tensor or any object with ``__cuda_array_interface__`` (a numba device array;
-DLPack capsules through ``cupy.from_dlpack``). It is read in place, and the result is of the
-same kind: a CuPy array for CuPy, a tensor on the same device for torch, a numba device
-array otherwise. Nothing goes through the host.
+``fastaug.ndimage.*``, :func:`fastaug.rotate_each`, :func:`fastaug.affine_each`,
+:func:`fastaug.augment` and the transforms' ``Compose`` send an array that lives on a GPU
+here, as ``cupyx.scipy.ndimage`` serves CuPy arrays: a CuPy array, a PyTorch CUDA tensor or
+any object with ``__cuda_array_interface__`` (a numba device array; a DLPack tensor after
+``cupy.from_dlpack``). It is read in place, and the result is of the same kind: a CuPy array
+for CuPy, a tensor on the same device for torch, a numba device array otherwise. Nothing goes
+through the host.
 
 The results are SciPy's, bit for bit, as on the CPU: the kernels are the CPU's scalar
 arithmetic compiled by numba-cuda, in float64 with each product rounded on its own (no
@@ -13,8 +14,8 @@ FMA), and the host decides every plan (:mod:`fastaug.resampling`). Needs the ``c
 (``pip install "fastaug[cuda]"``, numba-cuda); CuPy or PyTorch are the caller's choice.
 
 Not on the GPU yet: complex input, channels-last batches, rotation planes other than the
-last two axes, inputs of more than 3 axes per sample, the transforms pipeline and
-``augment``; each is refused with a message saying so.
+last two axes, inputs of more than 3 axes per sample, ``GaussianBlur`` and masks in a
+pipeline; each is refused with a message saying so.
 """
 
 from __future__ import annotations
