@@ -316,6 +316,15 @@ def mnist_pm15(ctx):
         return fastaug.augment(x32, angles=(15, -15), include_original=False, layout="blocked")
 
     result["device_resident_augment"] = timed(augmented, dev.sync, sizes)
+    # The same with pad, prefilter and gather as three kernels through device memory (the
+    # default fuses them per plane in shared memory): which one the GPU prefers.
+    from fastaug.backends import cuda as backend
+
+    backend.FUSED_PLANES = False
+    try:
+        result["device_resident_augment_apart"] = timed(augmented, dev.sync, sizes)
+    finally:
+        backend.FUSED_PLANES = True
 
     def host_job(target):
         def run():

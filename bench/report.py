@@ -400,12 +400,24 @@ def _gpu_mnist(sec):
         f"{sec.get('images')} images, {sec.get('outputs')} outputs ({sec.get('data')}).\n\n"
         + _timing_table(
             [
-                ("device resident (CuPy in, CuPy out)", sec.get("device_resident")),
+                (
+                    "device resident, rotate_each x 2 (CuPy in, CuPy out)",
+                    sec.get("device_resident"),
+                ),
+                (
+                    "device resident, one augment call (fused per plane)",
+                    sec.get("device_resident_augment"),
+                ),
+                (
+                    "device resident, one augment call (three kernels apart)",
+                    sec.get("device_resident_augment_apart"),
+                ),
                 ("host uint8 -> host float32, pinned output", sec.get("host_pinned")),
                 ("host uint8 -> host float32, fresh np.empty", sec.get("host_pageable")),
             ]
         )
         + f"\n\nvs fastaug CPU: device resident {_exact(sec.get('vs_cpu_device_resident'))}; "
+        f"augment {_exact(sec.get('vs_cpu_augment'))}; "
         f"host job {_exact(sec.get('vs_cpu_host_job'))}."
     )
 

@@ -90,6 +90,16 @@ def kernel_signatures():
                 *store,
             ),
         )
+        for src in (types.uint8, types.float32):
+            f1 = arr(F64, 1)
+            yield (
+                f"planes_fused-{src}-{out}",
+                k.planes_fused,
+                (arr(src, 4, "A"), arr(I64, 1), arr(I64, 1), arr(types.int8, 1), arr(I64, 1),
+                 arr(F64, 3), arr(F64, 2), arr(out, 1), I64, I64, I64, types.boolean, F64,
+                 types.boolean, I64, f1, f1, F64, f1, f1, F64, I64, I64, F64, types.boolean,
+                 *store),
+            )  # fmt: skip
     for coords in (F64, types.float32, I64):
         yield (
             f"points_gather-{coords}",

@@ -35,6 +35,16 @@ IMAGE = RNG.random((6, 7)) * 10 - 3
 SHORT_REFLECT = ("nearest", "reflect", "grid-mirror")
 
 
+@pytest.fixture(params=[True, False], ids=["fused", "apart"])
+def planes(request, monkeypatch):
+    """2-D planes both ways: pad, prefilter and gather in one kernel per plane (shared
+    memory), and in three kernels through device memory."""
+    from fastaug.backends import cuda as backend
+
+    monkeypatch.setattr(backend, "FUSED_PLANES", request.param)
+    return request.param
+
+
 def host(result):
     return result.copy_to_host()
 
@@ -46,7 +56,7 @@ def same(a, b):
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("order", range(6))
-def test_rotate_matches_scipy_and_the_cpu(order, mode):
+def test_rotate_matches_scipy_and_the_cpu(order, mode, planes):
     gpu = host(fnd.rotate(StandIn(IMAGE), 23.0, order=order, mode=mode, cval=1.5))
     same(gpu, fnd.rotate(IMAGE, 23.0, order=order, mode=mode, cval=1.5))
     if order < 2 or mode not in SHORT_REFLECT:
@@ -64,7 +74,7 @@ def test_rotate_matches_scipy_and_the_cpu(order, mode):
         (np.int32, np.float32),
     ],  # fmt: skip
 )
-def test_stores_as_scipy(in_dtype, out_dtype):
+def test_stores_as_scipy(in_dtype, out_dtype, planes):
     data = (RNG.random((7, 8)) * 300 - 20).astype(in_dtype)
     if out_dtype is np.uint64:
         data = data * 1e18
@@ -113,7 +123,7 @@ def test_zoom_shift_and_the_spline_filters():
              fnd.spline_filter1d(volume, order, axis=axis, mode=mode))  # fmt: skip
 
 
-def test_batches_per_sample():
+def test_batches_per_sample(planes):
     images = RNG.random((3, 7, 8)).astype(np.float32)
     angles = [10.0, -15.0, 90.0]
     same(host(fastaug.rotate_each(StandIn(images), angles)), fastaug.rotate_each(images, angles))
@@ -146,7 +156,7 @@ def test_what_the_gpu_does_not_do_yet_is_refused_plainly():
 
 @pytest.mark.parametrize("layout", ["interleaved", "blocked"])
 @pytest.mark.parametrize("include_original", [True, False])
-def test_augment_as_on_the_cpu(layout, include_original):
+def test_augment_as_on_the_cpu(layout, include_original, planes):
     images = (RNG.random((3, 7, 8)) * 255).astype(np.uint8)
     labels = np.arange(3)
     kwargs = dict(angles=(15, -15, 40), include_original=include_original, layout=layout)
@@ -197,7 +207,7 @@ def _pipelines():
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("name", list(_pipelines()))
-def test_the_pipeline_gives_the_cpus_images(name, dtype):
+def test_the_pipeline_gives_the_cpus_images(name, dtype, planes):
     pipeline = _pipelines()[name]
     images = (RNG.random((6, 9, 10)) * (255 if dtype is np.uint8 else 1)).astype(dtype)
     gpu = host(pipeline(StandIn(images), seed=3, start=40))

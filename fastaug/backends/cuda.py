@@ -181,6 +181,10 @@ def resample(resampling, samples, out, sample_ndim, outputs=None, raw_copy=False
     if isinstance(source, AffineMaps):
         if outputs is None:
             outputs = Samples.each(samples.shape[0], source.matrices.shape[0])
+        if sample_ndim == 2 and FUSED_PLANES and _fits_in_shared(resampling):
+            if dest.size:
+                _planes_fused(resampling, samples, dest, outputs, raw_copy, cast)
+            return out
         any_resampled = bool((outputs.kind == kernels.RESAMPLE).any())
         c = coefficients(samples, interp, sample_ndim) if any_resampled else _NO_COEFFICIENTS()
         out_shape = (1,) * (3 - len(resampling.out_shape)) + resampling.out_shape
@@ -206,6 +210,43 @@ def resample(resampling, samples, out, sample_ndim, outputs=None, raw_copy=False
     else:
         raise TypeError(f"unknown coordinate source {source!r}")
     return out
+
+
+#: 2-D planes whose padded coefficients fit in a block's shared memory run in one kernel
+#: (:func:`kernels.cuda.resample.planes_fused`); False: pad, prefilter and gather apart.
+FUSED_PLANES = True
+#: Dynamic shared memory a block may use without opting in (48 KiB on every CUDA GPU).
+SHARED_BYTES = 48 * 1024
+
+
+def _fits_in_shared(resampling):
+    npad = resampling.interp.npad
+    rows, cols = (n + 2 * npad for n in resampling.in_shape)
+    return rows * cols * 8 <= SHARED_BYTES
+
+
+def _planes_fused(resampling, samples, dest, outputs, raw_copy, cast):
+    """One block per input plane (see ``planes_fused``): its output samples listed by plane."""
+    interp, source = resampling.interp, resampling.source
+    n_planes = samples.shape[0]
+    order_by_plane = np.argsort(outputs.source, kind="stable").astype(np.int64)
+    first = np.searchsorted(outputs.source[order_by_plane], np.arange(n_planes + 1))
+    rows, cols = (n + 2 * interp.npad for n in resampling.in_shape)
+    init = max(interp.prefilter_init, 0)
+    order = interp.order if interp.filtered else 3  # the constants of an unused filter
+    constants0 = _filter_constants(order, rows, init)
+    constants1 = _filter_constants(order, cols, init)
+    value = pad_value(interp.cval, np.dtype(samples.dtype)) if interp.npad else 0.0
+    out_h, out_w = resampling.out_shape
+    kernel = kernels.planes_fused[n_planes, kernels.THREADS, 0, rows * cols * 8]
+    kernel(
+        samples, cuda.to_device(first.astype(np.int64)), cuda.to_device(order_by_plane),
+        cuda.to_device(outputs.kind), cuda.to_device(outputs.map),
+        cuda.to_device(np.ascontiguousarray(source.matrices, np.float64)),
+        cuda.to_device(np.ascontiguousarray(source.offsets, np.float64)), dest, out_h, out_w,
+        interp.npad, interp.pad_edge, value, interp.filtered, init, *constants0, *constants1,
+        interp.order, interp.code, interp.cval, raw_copy, *cast,
+    )  # fmt: skip
 
 
 def _NO_COEFFICIENTS():  # noqa: N802 - a constant, made on first use (it needs a context)

@@ -205,6 +205,76 @@ def affine_gather(c, src, sample_of, kind_of, map_of, matrices, offsets, out, o0
 
 
 @cuda.jit
+def planes_fused(src, first_output, outputs, kind_of, map_of, matrices, offsets, out, out_h,
+                 out_w, npad, pad_edge, pad_value, filtered, init, poles0, powers0, gain0,
+                 poles1, powers1, gain1, order, mode, cval, raw_copy, cast, lo, hi):  # fmt: skip
+    """:func:`pad_load`, :func:`prefilter_lines` and :func:`affine_gather` for 2-D planes, in
+    one kernel: block ``b`` loads plane ``b`` of ``src`` (``(B, 1, H, W)``), pre-padded by
+    ``npad``, into shared memory as doubles (launched with that much dynamic shared memory),
+    prefilters it there where ``filtered`` (lines along axis 0, then axis 1, as SciPy;
+    ``poles0``, ``powers0``, ``gain0`` for lines of the padded height, ``*1`` for the width),
+    and writes every output sample that reads it: ``outputs[first_output[b]:first_output[b +
+    1]]``, each resampled through its map or copied as :func:`affine_gather` says. The
+    coefficients never go to device memory, and each plane is filtered once for all of its
+    outputs (``augment``'s angles)."""
+    b = cuda.blockIdx.x
+    if first_output[b] == first_output[b + 1]:
+        return
+    t = cuda.threadIdx.x
+    threads = cuda.blockDim.x
+    h, w = src.shape[2], src.shape[3]
+    p0, p1 = h + 2 * npad, w + 2 * npad
+    plane = cuda.shared.array(0, float64)
+    lines = plane[: p0 * p1].reshape((p0 * p1, 1))
+    coefficients = plane[: p0 * p1].reshape((1, 1, p0, p1))
+    for i in range(t, p0 * p1, threads):
+        y, x = i // p1 - npad, i % p1 - npad
+        if 0 <= y < h and 0 <= x < w:
+            lines[i, 0] = float64(src[b, 0, y, x])
+        elif pad_edge:
+            lines[i, 0] = float64(src[b, 0, min(max(y, 0), h - 1), min(max(x, 0), w - 1)])
+        else:
+            lines[i, 0] = pad_value
+    cuda.syncthreads()
+    if filtered:
+        save = cuda.local.array(1, float64)
+        if p0 > 1:
+            for x in range(t, p1, threads):
+                filter_line(lines, x, p1, p0, poles0, powers0, gain0, init, save)
+        cuda.syncthreads()
+        if p1 > 1:
+            for y in range(t, p0, threads):
+                filter_line(lines, y * p1, 1, p1, poles1, powers1, gain1, init, save)
+        cuda.syncthreads()
+    pixels = out_h * out_w
+    coords = cuda.local.array(3, float64)
+    coords[0] = 0.0
+    for k in range(first_output[b], first_output[b + 1]):
+        s = outputs[k]
+        kind = kind_of[s]
+        m = map_of[s]
+        for p in range(t, pixels, threads):
+            x1, x2 = p // out_w, p % out_w
+            i = s * pixels + p
+            if kind != RESAMPLE:
+                if kind == FLIP_ROWS or kind == FLIP_BOTH:
+                    x1 = out_h - 1 - x1
+                if kind == FLIP_COLUMNS or kind == FLIP_BOTH:
+                    x2 = out_w - 1 - x2
+                if raw_copy:
+                    out[i] = src[b, 0, x1, x2]
+                else:
+                    store(out, i, float64(src[b, 0, x1, x2]), cast, lo, hi)
+                continue
+            for h_axis in range(2):
+                tmp = offsets[m, h_axis]
+                tmp += mul(x1, matrices[m, h_axis, 0])
+                tmp += mul(x2, matrices[m, h_axis, 1])
+                coords[1 + h_axis] = tmp
+            store(out, i, sample(coefficients, 0, coords, 2, order, mode, cval, npad), cast, lo, hi)
+
+
+@cuda.jit
 def points_gather(c, points, out, order, mode, cval, npad, cast, lo, hi):
     """Output value ``i`` of ``out`` (flat): ``c``'s one sample at ``points[:, i]`` (``(rank,
     P)``, any real dtype, read as doubles): ``map_coordinates``."""
@@ -268,6 +338,7 @@ __all__ = [
     "affine_gather",
     "blocks",
     "pad_load",
+    "planes_fused",
     "points_gather",
     "prefilter_lines",
     "separable_gather",
