@@ -135,6 +135,9 @@ def test_batches_per_sample(planes):
     channels = (RNG.random((2, 3, 7, 8)) * 255).astype(np.uint8)
     same(host(fastaug.rotate_each(StandIn(channels), [10.0, -15.0], channel_axis=1)),
          fastaug.rotate_each(channels, [10.0, -15.0], channel_axis=1))  # fmt: skip
+
+
+def test_volumes_per_sample():
     volumes = RNG.random((2, 4, 5, 6))
     homogeneous = np.stack([np.eye(4)] * 2)
     homogeneous[:, :3, :3] += RNG.random((2, 3, 3)) * 0.1
@@ -207,7 +210,7 @@ def _pipelines():
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32])
 @pytest.mark.parametrize("name", list(_pipelines()))
-def test_the_pipeline_gives_the_cpus_images(name, dtype, planes):
+def test_the_pipeline_gives_the_cpus_images(name, dtype):
     pipeline = _pipelines()[name]
     images = (RNG.random((6, 9, 10)) * (255 if dtype is np.uint8 else 1)).astype(dtype)
     gpu = host(pipeline(StandIn(images), seed=3, start=40))
