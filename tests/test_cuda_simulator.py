@@ -57,6 +57,8 @@ def same(a, b):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("order", range(6))
 def test_rotate_matches_scipy_and_the_cpu(order, mode, planes):
+    if not planes and order not in (1, 3):
+        pytest.skip("three kernels apart: orders 1 and 3 show the path (fused: all)")
     gpu = host(fnd.rotate(StandIn(IMAGE), 23.0, order=order, mode=mode, cval=1.5))
     same(gpu, fnd.rotate(IMAGE, 23.0, order=order, mode=mode, cval=1.5))
     if order < 2 or mode not in SHORT_REFLECT:
@@ -84,10 +86,10 @@ def test_stores_as_scipy(in_dtype, out_dtype, planes):
 
 
 def test_affine_transform_3d_and_map_coordinates():
-    volume = RNG.random((5, 6, 7))
+    volume = RNG.random((4, 5, 6))
     matrix = np.array([[1.0, 0.1, 0.0], [0.05, 0.9, 0.1], [0.0, 0.1, 1.1]])
     for order, mode in [(3, "nearest"), (1, "constant"), (5, "mirror"), (0, "wrap")]:
-        kwargs = dict(offset=(0.3, -0.2, 0.5), order=order, mode=mode, output_shape=(4, 6, 5))
+        kwargs = dict(offset=(0.3, -0.2, 0.5), order=order, mode=mode, output_shape=(3, 5, 4))
         gpu = host(fnd.affine_transform(StandIn(volume), matrix, **kwargs))
         same(gpu, fnd.affine_transform(volume, matrix, **kwargs))
         if mode != "nearest":
@@ -138,12 +140,12 @@ def test_batches_per_sample(planes):
 
 
 def test_volumes_per_sample():
-    volumes = RNG.random((2, 4, 5, 6))
+    volumes = RNG.random((2, 3, 4, 5))
     homogeneous = np.stack([np.eye(4)] * 2)
     homogeneous[:, :3, :3] += RNG.random((2, 3, 3)) * 0.1
     homogeneous[:, :3, 3] = [0.4, -0.2, 0.1]
-    same(host(fastaug.affine_each(StandIn(volumes), homogeneous, order=3, mode="nearest")),
-         fastaug.affine_each(volumes, homogeneous, order=3, mode="nearest"))  # fmt: skip
+    same(host(fastaug.affine_each(StandIn(volumes), homogeneous, order=3, mode="reflect")),
+         fastaug.affine_each(volumes, homogeneous, order=3, mode="reflect"))  # fmt: skip
 
 
 def test_what_the_gpu_does_not_do_yet_is_refused_plainly():
