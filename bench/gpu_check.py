@@ -474,11 +474,8 @@ def _fastaug_pipeline(ctx):
 
 
 def _torchvision_pipeline(ctx):
-    torch = _import_torch(ctx)
-    try:
-        from torchvision.transforms import v2
-    except ImportError as error:
-        raise Skip(f"torchvision not importable: {error}") from None
+    torch, torchvision = _import_torchvision(ctx)
+    v2 = torchvision.transforms.v2
     sizes = ctx["sizes"]
     images = ctx["images"][: sizes.mnist_n]
     steps = [v2.RandomAffine(15, translate=(0.1, 0.1), scale=(0.9, 1.1))]
@@ -588,12 +585,9 @@ def _cupyx_rotation(ctx):
 
 
 def _torchvision_rotation(ctx):
-    torch = _import_torch(ctx)
-    try:
-        from torchvision.transforms import InterpolationMode
-        from torchvision.transforms.v2 import functional as TF
-    except ImportError as error:
-        raise Skip(f"torchvision not importable: {error}") from None
+    torch, torchvision = _import_torchvision(ctx)
+    InterpolationMode = torchvision.transforms.InterpolationMode  # noqa: N806 - its name
+    TF = torchvision.transforms.v2.functional  # noqa: N806 - torchvision's own alias
     sizes = ctx["sizes"]
     images = ctx["images"][: sizes.mnist_n]
     x = torch.from_numpy(images[:, None].astype(np.float32)).cuda()
@@ -699,6 +693,18 @@ def _import_torch(ctx):
     if not torch.cuda.is_available():
         raise Skip("torch has no CUDA device")
     return torch
+
+
+def _import_torchvision(ctx):
+    """(torch, torchvision) with ``transforms.v2`` loaded, or :class:`Skip` saying why."""
+    torch = _import_torch(ctx)
+    try:
+        import torchvision
+        import torchvision.transforms.v2
+        import torchvision.transforms.v2.functional  # noqa: F401 - loads the submodule
+    except ImportError as error:
+        raise Skip(f"torchvision not importable: {error}") from None
+    return torch, torchvision
 
 
 def guarded(fn):

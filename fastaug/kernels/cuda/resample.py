@@ -163,6 +163,21 @@ FLIP_COLUMNS = 3
 FLIP_BOTH = 4
 
 
+@cuda.jit(device=True)
+def copy(src, b, x0, x1, x2, n1, n2, kind, out, i, raw_copy, cast, lo, hi):
+    """``out[i]`` = element ``(x0, x1, x2)`` of sample ``b`` of ``src`` (last two axes of
+    ``n1``, ``n2``), flipped along them as ``kind`` says: as it is (``raw_copy``, the same
+    dtype) or as a double stored SciPy's way."""
+    if kind == FLIP_ROWS or kind == FLIP_BOTH:
+        x1 = n1 - 1 - x1
+    if kind == FLIP_COLUMNS or kind == FLIP_BOTH:
+        x2 = n2 - 1 - x2
+    if raw_copy:
+        out[i] = src[b, x0, x1, x2]
+    else:
+        store(out, i, float64(src[b, x0, x1, x2]), cast, lo, hi)
+
+
 @cuda.jit
 def affine_gather(c, src, sample_of, kind_of, map_of, matrices, offsets, out, o0, o1, o2, order,
                   mode, cval, npad, raw_copy, cast, lo, hi):  # fmt: skip
@@ -180,14 +195,7 @@ def affine_gather(c, src, sample_of, kind_of, map_of, matrices, offsets, out, o0
     b = sample_of[s]
     kind = kind_of[s]
     if kind != RESAMPLE:
-        if kind == FLIP_ROWS or kind == FLIP_BOTH:
-            x1 = o1 - 1 - x1
-        if kind == FLIP_COLUMNS or kind == FLIP_BOTH:
-            x2 = o2 - 1 - x2
-        if raw_copy:
-            out[i] = src[b, x0, x1, x2]
-        else:
-            store(out, i, float64(src[b, x0, x1, x2]), cast, lo, hi)
+        copy(src, b, x0, x1, x2, o1, o2, kind, out, i, raw_copy, cast, lo, hi)
         return
     m = map_of[s]
     rank, out_rank = matrices.shape[1], matrices.shape[2]
@@ -257,14 +265,7 @@ def planes_fused(src, first_output, outputs, kind_of, map_of, matrices, offsets,
             x1, x2 = p // out_w, p % out_w
             i = s * pixels + p
             if kind != RESAMPLE:
-                if kind == FLIP_ROWS or kind == FLIP_BOTH:
-                    x1 = out_h - 1 - x1
-                if kind == FLIP_COLUMNS or kind == FLIP_BOTH:
-                    x2 = out_w - 1 - x2
-                if raw_copy:
-                    out[i] = src[b, 0, x1, x2]
-                else:
-                    store(out, i, float64(src[b, 0, x1, x2]), cast, lo, hi)
+                copy(src, b, 0, x1, x2, out_h, out_w, kind, out, i, raw_copy, cast, lo, hi)
                 continue
             for h_axis in range(2):
                 tmp = offsets[m, h_axis]
