@@ -71,14 +71,15 @@ def pinned_empty(shape: int | Sequence[int], dtype: Any = np.float32) -> np.ndar
     return cuda.pinned_array(shape, dtype=np.dtype(dtype))
 
 
-def _backend():
+def backend():
+    """The CUDA executor module (:mod:`fastaug.backends.cuda`), imported on first use."""
     try:
-        from .backends import cuda as backend
+        from .backends import cuda as executor
     except ImportError as error:  # numba-cuda missing
         raise ImportError(
             f"arrays on a GPU need numba-cuda: pip install 'fastaug[cuda]' ({error})"
         ) from None
-    return backend
+    return executor
 
 
 class _Kind:
@@ -91,7 +92,7 @@ class _Kind:
 
     def empty(self, shape, dtype):
         """(array of the caller's kind, a numba view of it), C-contiguous."""
-        backend = _backend()
+        executor = backend()
         shape = tuple(int(n) for n in shape)
         if self.name == "cupy":
             import cupy
@@ -106,7 +107,7 @@ class _Kind:
             from numba import cuda
 
             result = cuda.device_array(shape, dtype=dtype)
-        return result, backend.device_array(result)
+        return result, executor.device_array(result)
 
 
 def _dtype(obj) -> np.dtype:
@@ -126,7 +127,7 @@ def _input(input, min_ndim=1):
     shape = _shape(input)
     if len(shape) < min_ndim:
         raise v.ArgumentError(f"input must have at least {min_ndim} dimension(s); got {shape}")
-    return _backend().device_array(input), shape, dtype
+    return backend().device_array(input), shape, dtype
 
 
 def _output(output, input, shape, dtype):
@@ -143,15 +144,15 @@ def _output(output, input, shape, dtype):
             f"output shape not correct: expected {tuple(shape)}, got {_shape(output)}"
         )
     v.check_dtype(_dtype(output), "output")
-    view = _backend().device_array(output)
+    view = backend().device_array(output)
     if not view.is_c_contiguous():
         raise ValueError("an output array on the GPU must be C-contiguous")
     return output, view
 
 
 def _run(plan, view, sample_ndim, out_view):
-    backend = _backend()
-    backend.resample(plan, backend.as_samples(view, sample_ndim), out_view, sample_ndim)
+    executor = backend()
+    executor.resample(plan, executor.as_samples(view, sample_ndim), out_view, sample_ndim)
 
 
 def _sample_ndim(ndim):
@@ -215,7 +216,7 @@ def map_coordinates(input, coordinates, output=None, order=3, mode="constant", c
     coordinates may be on the GPU too (C-contiguous) or on the host."""
     view, shape, dtype = _input(input)
     ndim = _sample_ndim(len(shape))
-    backend = _backend()
+    executor = backend()
     if is_device_array(coordinates):
         coord_shape = _shape(coordinates)
         coord_dtype = _dtype(coordinates)
@@ -228,7 +229,7 @@ def map_coordinates(input, coordinates, output=None, order=3, mode="constant", c
                 f"invalid shape for coordinate array: expected {ndim} coordinates along "
                 f"axis 0; got shape {coord_shape}"
             )
-        points = backend.device_array(coordinates)
+        points = executor.device_array(coordinates)
         if not points.is_c_contiguous():
             raise ValueError("coordinates on the GPU must be C-contiguous")
         points = points.reshape(ndim, int(np.prod(coord_shape[1:])))
@@ -295,7 +296,7 @@ def spline_filter(input, order=3, output=np.float64, mode="mirror", axis=None):
     result, out_view = _output(output, input, shape, dtype)
     if np.dtype(out_view.dtype).kind != "f":
         raise NotImplementedError("on the GPU spline_filter writes float32 or float64 only")
-    backend = _backend()
+    executor = backend()
     if order in (0, 1):
         if np.dtype(out_view.dtype) != dtype:
             raise NotImplementedError("on the GPU orders 0 and 1 copy into the input's dtype only")
@@ -303,9 +304,9 @@ def spline_filter(input, order=3, output=np.float64, mode="mirror", axis=None):
         return result
     init = PREFILTER_INIT[v.mode_code(mode)]
     axes = range(ndim) if axis is None else [v.array_axis(axis, ndim)]
-    samples = backend.as_samples(view, ndim)
-    out_samples = backend.as_samples(out_view, ndim)
-    backend.spline_filter(samples, out_samples, order, init, list(axes), ndim)
+    samples = executor.as_samples(view, ndim)
+    out_samples = executor.as_samples(out_view, ndim)
+    executor.spline_filter(samples, out_samples, order, init, list(axes), ndim)
     return result
 
 
@@ -348,11 +349,7 @@ def _each(images, view, shape, dtype, matrices, offsets, interp, out_sample, sam
           channel_axis):  # fmt: skip
     lead = len(shape) - sample_ndim
     if lead == 2:
-        if channel_axis not in (1, -3):
-            raise NotImplementedError(
-                "on the GPU a batch with channels is (N, C, H, W) with channel_axis=1; "
-                f"got shape {shape}, channel_axis={channel_axis}"
-            )
+        check_channels(shape, channel_axis)
         matrices = np.repeat(matrices, shape[1], axis=0)
         offsets = np.repeat(offsets, shape[1], axis=0)
     elif lead != 1:
@@ -370,18 +367,10 @@ def augment(images, labels, angles, include_original, layout, interp: Interp, ch
     ``channel_axis=1``): each image is prefiltered once and every angle reads the same
     coefficients; the originals are copied as they are. Returns ``(images, labels)`` of the
     input's kinds."""
-    view, shape, dtype = _input(images, 3)
+    view, shape, dtype = batch_input(images)
+    check_channels(shape, channel_axis)
     n = shape[0]
-    channels = 1
-    if len(shape) == 4:
-        if channel_axis not in (1, -3):
-            raise NotImplementedError(
-                "on the GPU a batch with channels is (N, C, H, W) with channel_axis=1; "
-                f"got shape {shape}, channel_axis={channel_axis}"
-            )
-        channels = shape[1]
-    elif len(shape) != 3:
-        raise v.ArgumentError(f"images must be (N, H, W) or (N, C, H, W); got shape {shape}")
+    channels = shape[1] if len(shape) == 4 else 1
     if labels is not None:
         label_shape = _shape(labels) if is_device_array(labels) else np.shape(labels)
         if len(label_shape) not in (1, 2) or label_shape[0] != n:
@@ -400,10 +389,10 @@ def augment(images, labels, angles, include_original, layout, interp: Interp, ch
     else:
         slot, image = out_images // n, out_images % n
     angle = slot - bool(include_original)
-    backend = _backend()
-    kinds = np.where(angle < 0, backend.kernels.COPY, backend.kernels.RESAMPLE).astype(np.int8)
+    executor = backend()
+    kinds = np.where(angle < 0, executor.kernels.COPY, executor.kernels.RESAMPLE).astype(np.int8)
     ch = np.arange(channels)
-    outputs = backend.Samples(
+    outputs = executor.Samples(
         (image[:, None] * channels + ch).ravel(),
         np.repeat(kinds, channels),
         np.repeat(np.maximum(angle, 0), channels).astype(np.int64),
@@ -415,8 +404,8 @@ def augment(images, labels, angles, include_original, layout, interp: Interp, ch
         maps = AffineMaps(matrices if len(angles) else np.eye(2)[None], offsets
                           if len(angles) else np.zeros((1, 2)))  # fmt: skip
         plan = Resampling(plane, plane, interp, maps)
-        samples = backend.as_samples(view, 2)
-        backend.resample(plan, samples, out_view, 2, outputs, raw_copy=True)
+        samples = executor.as_samples(view, 2)
+        executor.resample(plan, samples, out_view, 2, outputs, raw_copy=True)
     return result, _repeat_labels(labels, copies, layout)
 
 
@@ -446,11 +435,6 @@ def _repeat_labels(labels, copies, layout):
     raise NotImplementedError("labels on the GPU: pass a CuPy array, a torch tensor or NumPy")
 
 
-def backend():
-    """The CUDA executor module (:mod:`fastaug.backends.cuda`), imported on first use."""
-    return _backend()
-
-
 def batch_input(images):
     """(numba view, shape, dtype) of a GPU batch ``(N, H, W)`` or ``(N, C, H, W)``."""
     view, shape, dtype = _input(images, 3)
@@ -472,11 +456,11 @@ def moved_batch(view, shape, pull, kinds, interp, target):
     """A new GPU batch of ``target`` dtype: sample ``i`` of ``view`` (``(N, [C,] H, W)``)
     resampled through the homogeneous pull-back ``pull[i]`` where ``kinds[i]`` says so,
     else copied or flipped (``kernels.cuda.resample`` kinds), channels alike."""
-    back = _backend()
+    executor = backend()
     channels = shape[1] if len(shape) == 4 else 1
     plane = tuple(shape[-2:])
     n_planes = shape[0] * channels
-    outputs = back.Samples(
+    outputs = executor.Samples(
         np.arange(n_planes, dtype=np.int64),
         np.repeat(np.asarray(kinds, np.int8), channels),
         np.arange(n_planes, dtype=np.int64),
@@ -493,14 +477,14 @@ def moved_batch(view, shape, pull, kinds, interp, target):
             interp = Interp(0, "constant", 0.0)
         plan = Resampling(plane, plane, interp, AffineMaps(matrices, offsets))
         raw = np.dtype(view.dtype) == np.dtype(target)
-        back.resample(plan, back.as_samples(view, 2), out, 2, outputs, raw_copy=raw)
+        executor.resample(plan, executor.as_samples(view, 2), out, 2, outputs, raw_copy=raw)
     return out
 
 
 def as_doubles(view, shape):
     """A new float64 copy of a GPU batch, flat (``N * E`` values, C order)."""
-    back = _backend()
-    return back.flat(back.as_doubles(back.as_samples(view, 2)))
+    executor = backend()
+    return executor.flat(executor.as_doubles(executor.as_samples(view, 2)))
 
 
 def stored(values, shape, dtype):
@@ -508,7 +492,7 @@ def stored(values, shape, dtype):
     stores doubles."""
     from numba import cuda
 
-    return _backend().store_into(values, cuda.device_array(shape, np.dtype(dtype)))
+    return backend().store_into(values, cuda.device_array(shape, np.dtype(dtype)))
 
 
 def like_input(images, batch):

@@ -247,3 +247,21 @@ def test_pipeline_parts_not_on_the_gpu_yet_are_refused():
         Compose([GaussianBlur(1.0)])(StandIn(images), seed=0)
     with pytest.raises(NotImplementedError, match="masks"):
         Compose([RandomRotation(10)])(StandIn(images), seed=0, masks=np.zeros((2, 6, 7), np.uint8))
+
+
+def test_a_strided_device_array_is_read_in_place():
+    """A device array with strides of its own (every other column of a wider array)."""
+
+    class Strided:
+        def __init__(self, array):
+            self.array = array
+
+        @property
+        def __cuda_array_interface__(self):
+            a = self.array
+            return {"shape": a.shape, "strides": a.strides, "typestr": a.dtype.str,
+                    "data": (a.ctypes.data, False), "version": 3}  # fmt: skip
+
+    wide = RNG.random((6, 14))
+    view = wide[:, ::2]
+    same(host(fnd.rotate(Strided(view), 20.0, order=3)), fnd.rotate(view, 20.0, order=3))

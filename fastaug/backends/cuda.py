@@ -31,11 +31,6 @@ from ..kernels.cuda.primitives import SIMULATED
 from ..resampling import AffineMaps, Coordinates, Separable, cast_rule, pad_value
 
 
-def interface_dtype(obj) -> np.dtype:
-    """The element type of a ``__cuda_array_interface__`` array."""
-    return np.dtype(obj.__cuda_array_interface__["typestr"])
-
-
 def device_array(obj):
     """A numba device array over ``obj``'s memory (no copy)."""
     if SIMULATED:
@@ -53,20 +48,13 @@ def _simulated_view(obj):
     dtype = np.dtype(face["typestr"])
     shape = tuple(face["shape"])
     strides = face.get("strides") or None
-    pointer = face["data"][0]
-    extent = _extent(shape, strides, dtype.itemsize)
-    buffer = (np.ctypeslib.ctypes.c_char * max(extent, 1)).from_address(pointer)
-    flat = np.frombuffer(buffer, np.uint8)
-    view = np.lib.stride_tricks.as_strided(
-        flat.view(dtype) if strides is None else flat, shape=shape, strides=strides
-    )
-    return FakeCUDAArray(view.view(dtype) if strides is not None else view.reshape(shape))
-
-
-def _extent(shape, strides, itemsize):
+    size = int(np.prod(shape, dtype=np.int64))
     if strides is None:
-        return int(np.prod(shape, dtype=np.int64)) * itemsize
-    return sum((n - 1) * s for n, s in zip(shape, strides)) + itemsize if all(shape) else 0
+        extent = size * dtype.itemsize
+    else:  # the bytes from the first element to the end of the last
+        extent = sum((n - 1) * s for n, s in zip(shape, strides)) + dtype.itemsize if size else 0
+    memory = (np.ctypeslib.ctypes.c_char * max(extent, 1)).from_address(face["data"][0])
+    return FakeCUDAArray(np.ndarray(shape, dtype, buffer=memory, strides=strides))
 
 
 def _strided(a, shape, strides):
